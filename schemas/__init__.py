@@ -26,8 +26,17 @@ from schemas.market import (
     ScheduleDecision,
     area_day_key,
 )
+from schemas.market_day import day_bounds, gate_closure, mtu_count, mtu_index, mtu_starts
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, ChargingPlan, PlanBody, Stop
+from schemas.validation import (
+    PointFacts,
+    ValidationContext,
+    check_plan,
+    parse_plan,
+    parse_plan_event,
+    validate_plan,
+)
 
 __all__ = [
     "PLAN_EVENT_ADAPTER",
@@ -55,10 +64,21 @@ __all__ = [
     "PlanCancelled",
     "PlanEvent",
     "PlanSubmitted",
+    "PointFacts",
     "RejectedEvent",
     "ScheduleDecision",
     "Stop",
+    "ValidationContext",
     "Vehicle",
     "WhatIfRequested",
     "area_day_key",
+    "check_plan",
+    "day_bounds",
+    "gate_closure",
+    "mtu_count",
+    "mtu_index",
+    "mtu_starts",
+    "parse_plan",
+    "parse_plan_event",
+    "validate_plan",
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from schemas.base import Event, Model
 from schemas.market_day import (
@@ -18,6 +18,13 @@ from schemas.market_day import (
     zone,
 )
 from schemas.network import ChargingPoint, Node, Vehicle
+
+# A wall-clock time without offset. JSON Schema's "time" format demands an offset, so the
+# exported schema uses a pattern instead.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"}),
+]
 
 PRICE_MIN_EUR_MWH = -500.0  # harmonised day-ahead limits (DESIGN §5)
 PRICE_MAX_EUR_MWH = 4000.0
@@ -47,7 +54,7 @@ class AuctionConfig(Event):
     market_area: str = Field(min_length=1, max_length=32)
     timezone: str = DEFAULT_TIMEZONE
     mtu_minutes: Literal[15, 60] = DEFAULT_MTU_MINUTES
-    gate_closure_local: time = Field(
+    gate_closure_local: LocalTime = Field(
         default=DEFAULT_GATE_CLOSURE, description="Wall-clock time on D-1, e.g. 12:00:00"
     )
     gate_closure_days_before: int = Field(default=1, ge=0, le=7)
