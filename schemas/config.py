@@ -33,8 +33,8 @@ PRICE_MAX_EUR_MWH = 4000.0
 class AuctionParameters(Model):
     """Tunables of the clearing and of the market exchange."""
 
-    lot_size_mwh: float = Field(default=0.1, gt=0, description="Bid quantities are multiples")
-    price_tick_eur_mwh: float = Field(default=0.1, gt=0)
+    lot_mwh: float = Field(default=0.01, gt=0, description="Bid quantities are multiples")
+    price_tick_eur_mwh: float = Field(default=0.01, gt=0)
     market_result_timeout_s: float = Field(
         default=1800.0, gt=0, description="Wait this long for market-results, then fall back"
     )

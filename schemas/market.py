@@ -26,7 +26,7 @@ def area_day_key(market_area: str, delivery_day: date) -> str:
     return f"{market_area}/{delivery_day.isoformat()}"
 
 
-class CurveStep(Model):
+class BidCurvePoint(Model):
     """One point of a per-MTU demand curve: this quantity is bought at prices ≤ price."""
 
     price_eur_mwh: float
@@ -37,7 +37,7 @@ class Aggregate(Model):
     """The fleet's demand per MTU and its step curves (the ``aggregate`` of §6)."""
 
     demand_kwh: list[float] = Field(default_factory=list)
-    bid_curves: list[list[CurveStep]] = Field(default_factory=list)
+    bid_curves: list[list[BidCurvePoint]] = Field(default_factory=list)
 
 
 class Allocation(Model):
@@ -54,6 +54,9 @@ class NodeResult(Model):
     node_id: str = Field(min_length=1, max_length=64)
     energy_kwh: list[float]
     price_eur_mwh: list[float]
+    congestion_eur_mwh: list[float] | None = Field(
+        default=None, description="Congestion part of price_eur_mwh (shadow price of capacity)"
+    )
 
 
 class _AreaDay(Event):
@@ -79,7 +82,7 @@ class AggregateBid(_AreaDay):
     mtu_minutes: int = Field(default=60, description="15 or 60")
     mtu_starts: list[AwareDatetime] = Field(min_length=1)
     demand_kwh: list[float] = Field(default_factory=list, description="Requested, per MTU")
-    bid_curves: list[list[CurveStep]]
+    bid_curves: list[list[BidCurvePoint]]
 
     @model_validator(mode="after")
     def _aligned(self) -> AggregateBid:
@@ -144,6 +147,7 @@ class AuctionCleared(_AreaDay):
                 **{
                     f"nodes[{i}].energy_kwh": list(node.energy_kwh),
                     f"nodes[{i}].price_eur_mwh": list(node.price_eur_mwh),
+                    f"nodes[{i}].congestion_eur_mwh": node.congestion_eur_mwh,
                 },
             )
         return self
