@@ -1,0 +1,39 @@
+"""The `chargeflow` console script: one Typer app assembled from each part's own commands.
+
+It lives above the services (not in services/common) because it mounts commands of several
+services, while services/common may import only schemas/ (DESIGN §1).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from services.common.cli import app as common_app
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="chargeflow: EV charging aggregator",
+)
+app.add_typer(common_app, name=None)
+
+# (module, attribute, verb): mounted only when the part is installed in this checkout.
+_PARTS = [
+    ("schemas.cli", "app", "schemas"),
+    ("services.aggregator.auction.cli", "app", "auction"),
+]
+for module_name, attr, verb in _PARTS:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        continue
+    app.add_typer(getattr(module, attr), name=verb)
+
+
+def main() -> None:
+    app()

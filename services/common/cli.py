@@ -1,0 +1,134 @@
+"""CLI verbs of the common layer: up, demo, migrate, seed, token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+
+from services.common import migrate as migrations
+from services.common import registry, seed, stackfile
+from services.common.embedded import EmbeddedStack
+from services.common.settings import CommonSettings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _settings() -> CommonSettings:
+    return load_settings(CommonSettings)
+
+
+async def _with_conn(url: str, fn):  # type: ignore[no-untyped-def]
+    conn = await asyncpg.connect(url)
+    try:
+        return await fn(conn)
+    finally:
+        await conn.close()
+
+
+@app.command("migrate")
+def migrate_cmd(revision: str = "head") -> None:
+    """Apply database migrations (Alembic) up to REVISION."""
+    url = stackfile.database_url(_settings())
+    migrations.upgrade(url, revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@app.command("seed")
+def seed_cmd(
+    file: Annotated[Path, typer.Argument(help="seed JSON (default: the example network)")] = seed.EXAMPLE,
+) -> None:
+    """Load an example network and fleet into the registry (idempotent)."""
+    url = stackfile.database_url(_settings())
+    counts = asyncio.run(_with_conn(url, lambda c: seed.apply(c, seed.load(file))))
+    typer.echo("seeded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="user name; created when missing")],
+    role: Annotated[str, typer.Option(help="vehicle, operator or admin")] = "vehicle",
+    label: str = "",
+) -> None:
+    """Issue a token. It is printed once and stored only as a hash."""
+    if role not in registry.ROLES:
+        typer.echo(f"error: --role must be one of {', '.join(registry.ROLES)}", err=True)
+        raise typer.Exit(2)
+    url = stackfile.database_url(_settings())
+
+    async def run(conn: asyncpg.Connection) -> tuple[int, str]:
+        await registry.ensure_user(conn, user, role)  # type: ignore[arg-type]
+        return await registry.create_token(conn, user, label)
+
+    token_id, token = asyncio.run(_with_conn(url, run))
+    typer.echo(f"token id {token_id} for {user}; shown once, store it now:", err=True)
+    typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by id; it stops working within the services' cache TTL."""
+    url = stackfile.database_url(_settings())
+    if not asyncio.run(_with_conn(url, lambda c: registry.revoke_token(c, token_id))):
+        typer.echo(f"error: no active token with id {token_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"token {token_id} revoked")
+
+
+def _start_stack(settings: CommonSettings, do_seed: bool) -> tuple[EmbeddedStack, dict[str, str]]:
+    stack = EmbeddedStack(
+        settings.state_dir,
+        settings.kafka_bootstrap,
+        settings.database_url,
+        broker_port=settings.broker_port,
+        postgres_port=settings.postgres_port,
+    )
+    t0 = time.monotonic()
+    infra = stack.start()
+    migrations.upgrade(infra.database_url)
+    if do_seed:
+        asyncio.run(_with_conn(infra.database_url, lambda c: seed.apply(c, seed.load())))
+    where = {
+        "kafka_bootstrap": infra.kafka_bootstrap + ("" if infra.embedded_broker else " (external)"),
+        "database_url": infra.database_url + ("" if infra.embedded_postgres else " (external)"),
+        "started_in_s": f"{time.monotonic() - t0:.1f}",
+    }
+    stackfile.write(settings, infra, {})
+    return stack, where
+
+
+@app.command("up")
+def up(
+    seed_example: Annotated[bool, typer.Option("--seed/--no-seed")] = True,
+    exit_after_start: Annotated[bool, typer.Option(help="start, print, stop (for checks)")] = False,
+) -> None:
+    """Run the dev stack in the foreground until Ctrl-C: broker, PostgreSQL, migrations."""
+    settings = _settings()
+    stack, where = _start_stack(settings, seed_example)
+    try:
+        typer.echo(json.dumps(where, indent=2))
+        typer.echo("chargeflow dev stack is up; Ctrl-C to stop", err=True)
+        sys.stdout.flush()
+        while not exit_after_start:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        typer.echo("stopping", err=True)
+    finally:
+        stack.stop()
+        stackfile.remove(settings)
+
+
+@app.command("demo")
+def demo(
+    exit_after_start: Annotated[bool, typer.Option(help="start, print, stop (for checks)")] = False,
+) -> None:
+    """The demo: the dev stack with the example network and fleet."""
+    up(seed_example=True, exit_after_start=exit_after_start)
