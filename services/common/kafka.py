@@ -1,0 +1,92 @@
+"""Kafka plumbing shared by the services: topic names, topic creation, client defaults.
+
+The dev broker (Tansu) has no idempotent producer, so producers use acks=all without
+idempotence; duplicates are possible on retry and every consumer dedupes (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+CHARGING_PLANS = "charging-plans"
+CHARGING_PLANS_DLQ = "charging-plans.dlq"
+AUCTION_CONFIG = "auction-config"
+AGGREGATE_BIDS = "aggregate-bids"
+MARKET_RESULTS = "market-results"
+AUCTION_RESULTS = "auction-results"
+SCHEDULE_DECISIONS = "schedule-decisions"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    compacted: bool = False
+
+
+TOPICS = (
+    TopicSpec(CHARGING_PLANS),
+    TopicSpec(CHARGING_PLANS_DLQ),
+    TopicSpec(AUCTION_CONFIG, compacted=True),
+    TopicSpec(AGGREGATE_BIDS),
+    TopicSpec(MARKET_RESULTS),
+    TopicSpec(AUCTION_RESULTS),
+    TopicSpec(SCHEDULE_DECISIONS),
+)
+
+# Consumer-group timings. Tansu completes a (re)join only after about a session timeout, so
+# short values keep start-up and tests fast; heavy work must not block the event loop that
+# long (run solves in a thread) or the member is evicted.
+GROUP_TIMEOUTS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000, "rebalance_timeout_ms": 6000}
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: tuple[TopicSpec, ...] = TOPICS,
+    partitions: int = 4,
+    replication_factor: int = 1,
+    prefix: str = "",
+) -> list[str]:
+    """Create the topics that are missing; existing ones are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [
+            NewTopic(
+                prefix + t.name,
+                partitions,
+                replication_factor,
+                topic_configs={"cleanup.policy": "compact"} if t.compacted else {},
+            )
+            for t in topics
+            if prefix + t.name not in existing
+        ]
+        if new:
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by another service: fine
+            log.info("created topics %s", [t.name for t in new])
+        return [prefix + t.name for t in topics]
+    finally:
+        await admin.close()
+
+
+def make_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
+    """A producer that answers only after all in-sync replicas have the record."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "acks": "all",
+        "enable_idempotence": False,
+        "linger_ms": 2,
+        "request_timeout_ms": 10_000,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)  # type: ignore[arg-type]
