@@ -1,0 +1,171 @@
+"""The min-cost-flow network of the auction, built with numpy (no per-arc Python loops).
+
+Nodes: source, sink, one node per MTU (M_t), per (node, MTU) (NT), per shared (point, MTU)
+(PT), per stop (S_j), per non-last stop a "battery out" node (V_j), per plan (D_p).
+
+  source -> M_t         cost market price of t; cap awarded quantity (phase 2) or unbounded
+  M_t    -> NT(n,t)     cap node capacity x MTU hours
+  NT     -> PT(c,t)     cap point power x MTU hours (only for points two stops share in t;
+                        otherwise the stop arc's own cap min(vehicle, point) x overlap is
+                        already tighter, so the PT node is skipped)
+  PT|NT  -> S_j         cap min(vehicle, point power) x overlap of stop j with t
+  S_j    -> V_j | D_p   battery arc, cap B - r_j
+  V_j    -> D_p         trip exit, cap t'_j (purchased energy the drive after stop j uses)
+  V_j    -> S_{j+1}     carry-over, unbounded
+  D_p    -> sink        one arc per bid step: cap step energy, cost -bid price
+  source -> sink        bypass, cost 0: supply nobody buys
+
+Battery (derivation in docs/auction.md): with arrival SoC a_j, the physical SoC at the end
+of stop j is S_j = a_j + E_j with a_1 = soc0 and a_{j+1} = max(0, S_j - trip_j). Energy is
+fungible, so let the drives use the initial energy first: r_j = max(0, soc0 - trips before
+j) of it is still aboard at stop j, and trip j uses t'_j = max(0, trip_j - r_j) of the
+purchased energy. The flow into S_j is the purchased energy aboard, so S_j <= B becomes the
+battery arc cap B - r_j; the trip exit lets at most t'_j leave, so carry-over >= the
+physical remainder, which only tightens later caps and is never needed by the optimum.
+Any physically feasible E routes with carry = max(0, purchased - t'_j): the projection is
+exact.
+
+All capacities are floored to integer multiples of the energy unit and all prices rounded
+to integer ticks, so OR-Tools works in exact int64 arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from schemas.auction import AuctionParams
+from services.aggregator.auction.problem import Problem
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Network:
+    n_nodes: int
+    tail: I64
+    head: I64
+    cap: I64  # flow units
+    cost: I64  # price ticks per flow unit
+    cap_frac: F64  # real cap - floored cap, in flow units (0 <= frac < 1, unbounded: 0)
+    supply: int
+    award_arc: I64  # (T,) source -> M_t
+    nt_arc: I64  # (nodes*T,) M_t -> NT
+    x_arc: I64  # (pairs,) arc of each stop-MTU pair
+    battery_arc: I64  # (stops,)
+    step_arc: I64  # (steps,)
+    pt_arc: I64  # arcs NT -> PT (shared points)
+    pt_point: I64  # point of each pt arc
+    pt_t: I64
+
+
+def _floor_units(kwh: F64, unit: float) -> tuple[I64, F64]:
+    # The small epsilon stops 11 kW x 1 h / 1e-5 landing on 1099999.9999 and losing a unit.
+    exact = kwh / unit
+    units = np.floor(exact + 1e-6).astype(np.int64)
+    return units, np.maximum(exact - units, 0.0)
+
+
+def build_network(pb: Problem, params: AuctionParams) -> Network:
+    unit, tick = params.energy_unit_kwh, params.price_tick_eur_mwh
+    T, n_nodes_grid = pb.T, pb.node_cap_kwh.shape[0]
+    n_st, n_pl = pb.n_stops, pb.n_plans
+    SRC, SNK = 0, 1
+    m0 = 2
+    nt0 = m0 + T
+    # Shared (point, MTU) keys: more than one stop-MTU pair uses the point in that MTU.
+    key = pb.x_point * T + pb.x_t
+    uniq, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    shared = counts > 1
+    shared_rank = np.cumsum(shared) - 1
+    pt0 = nt0 + n_nodes_grid * T
+    s0 = pt0 + int(shared.sum())
+    v0 = s0 + n_st
+    d0 = v0 + n_st
+    n_nodes = d0 + n_pl
+
+    step_cap, step_frac = _floor_units(pb.step_kwh, unit)
+    supply = int(step_cap.sum())
+    big = max(supply, 1)
+    tails: list[I64] = []
+    heads: list[I64] = []
+    caps: list[I64] = []
+    costs: list[I64] = []
+    fracs: list[F64] = []
+    count = 0
+
+    def add(t: I64, h: I64, c: I64, cost: I64 | int, frac: F64 | None = None) -> I64:
+        nonlocal count
+        n = len(t)
+        tails.append(t.astype(np.int64))
+        heads.append(h.astype(np.int64))
+        caps.append(c.astype(np.int64))
+        costs.append(np.broadcast_to(np.asarray(cost, dtype=np.int64), (n,)))
+        fracs.append(np.zeros(n) if frac is None else frac)
+        idx = np.arange(count, count + n, dtype=np.int64)
+        count += n
+        return idx
+
+    ts = np.arange(T, dtype=np.int64)
+    price_ticks = np.rint(pb.price / tick).astype(np.int64)
+    if pb.award_kwh is None:
+        award_arc = add(np.full(T, SRC), m0 + ts, np.full(T, big), price_ticks)
+    else:
+        acap, afrac = _floor_units(pb.award_kwh, unit)
+        award_arc = add(np.full(T, SRC), m0 + ts, np.minimum(acap, big), price_ticks, afrac)
+    ncap, nfrac = _floor_units(pb.node_cap_kwh.ravel(), unit)
+    nt_ids = np.arange(n_nodes_grid * T, dtype=np.int64)
+    nt_arc = add(m0 + nt_ids % T, nt0 + nt_ids, np.minimum(ncap, big), 0, nfrac)
+    pt_key = uniq[shared]
+    pt_point, pt_t = pt_key // T, pt_key % T
+    pcap, pfrac = _floor_units(pb.point_cap_kwh[pt_point], unit)
+    pt_from = nt0 + pb.point_node[pt_point] * T + pt_t
+    pt_arc = add(pt_from, pt0 + np.arange(len(pt_key)), np.minimum(pcap, big), 0, pfrac)
+
+    x_shared = shared[inv]
+    x_from = np.where(
+        x_shared, pt0 + shared_rank[inv], nt0 + pb.x_node * T + pb.x_t
+    )
+    xcap, xfrac = _floor_units(pb.x_cap_kwh, unit)
+    x_arc = add(x_from, s0 + pb.x_stop, xcap, 0, xfrac)
+
+    # Battery chain: r_j = initial energy still aboard at stop j (drives use it first).
+    last = pb.stop_last()
+    cs = np.cumsum(pb.stop_trip_kwh)
+    plan_first = np.flatnonzero(pb.stop_first())[pb.stop_plan]
+    trips_before = (cs - pb.stop_trip_kwh) - (cs[plan_first] - pb.stop_trip_kwh[plan_first])
+    r = np.maximum(pb.soc0_kwh[pb.stop_plan] - trips_before, 0.0)
+    t_eff = np.maximum(pb.stop_trip_kwh - r, 0.0)
+    stops = np.arange(n_st, dtype=np.int64)
+    bcap, bfrac = _floor_units(pb.battery_kwh[pb.stop_plan] - r, unit)
+    b_head = np.where(last, d0 + pb.stop_plan, v0 + stops)
+    battery_arc = add(s0 + stops, b_head, np.minimum(bcap, big), 0, bfrac)
+    mid = stops[~last]
+    ecap, efrac = _floor_units(t_eff[mid], unit)
+    add(v0 + mid, d0 + pb.stop_plan[mid], np.minimum(ecap, big), 0, efrac)
+    add(v0 + mid, s0 + mid + 1, np.full(len(mid), big), 0)
+
+    step_ticks = np.rint(pb.step_price / tick).astype(np.int64)
+    step_arc = add(d0 + pb.step_plan, np.full(len(pb.step_plan), SNK), step_cap, -step_ticks,
+                   step_frac)
+    add(np.array([SRC]), np.array([SNK]), np.array([big]), 0)
+    return Network(
+        n_nodes=n_nodes,
+        tail=np.concatenate(tails),
+        head=np.concatenate(heads),
+        cap=np.concatenate(caps),
+        cost=np.concatenate(costs),
+        cap_frac=np.concatenate(fracs),
+        supply=supply,
+        award_arc=award_arc,
+        nt_arc=nt_arc,
+        x_arc=x_arc,
+        battery_arc=battery_arc,
+        step_arc=step_arc,
+        pt_arc=pt_arc,
+        pt_point=pt_point,
+        pt_t=pt_t,
+    )
