@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION: Final = 1
@@ -14,6 +22,26 @@ SCHEMA_VERSION: Final = 1
 # Fields every event carries on the wire (DESIGN §4). Python constructors fill the first
 # three by default for convenience; the exported JSON Schemas list all four as required.
 ENVELOPE_FIELDS = ("event_type", "event_id", "schema_version", "occurred_at")
+
+
+_OFFSET_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$"
+
+
+def _iso_text(value: object) -> object:
+    # Pydantic would also take unix numbers; on the wire only ISO 8601 text is allowed.
+    if isinstance(value, int | float):
+        raise PydanticCustomError(
+            "timestamp_type", "timestamp must be an ISO 8601 string with an offset"
+        )
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _OFFSET_TIMESTAMP}),
+]
+"""An aware datetime, ISO 8601 with an offset (naive or numeric input is an error)."""
 
 
 def _now() -> datetime:
@@ -57,7 +85,7 @@ class Event(Model):
     schema_version: Literal[1] = Field(
         default=SCHEMA_VERSION, description="Version of this event's schema; always 1 here"
     )
-    occurred_at: AwareDatetime = Field(default_factory=_now)
+    occurred_at: Timestamp = Field(default_factory=_now)
 
     @field_validator("schema_version", mode="before")
     @classmethod

@@ -8,9 +8,9 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from schemas.base import Event, FieldError
+from schemas.base import Event, FieldError, Timestamp
 from schemas.plan import ChargingPlan
 
 _B64 = r"^[A-Za-z0-9+/]*={0,2}$"
@@ -112,7 +112,7 @@ class GateClosureMarker(Event):
     event_type: Literal["GateClosureMarker"] = "GateClosureMarker"
     market_area: str = Field(min_length=1, max_length=32)
     delivery_day: date
-    gate_closure: AwareDatetime
+    gate_closure: Timestamp
 
 
 class WhatIfRequested(Event):

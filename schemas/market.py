@@ -14,9 +14,9 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from schemas.base import Event, FieldError, Model
+from schemas.base import Event, FieldError, Model, Timestamp
 
 RunId = str
 
@@ -44,7 +44,7 @@ class Allocation(Model):
     """Energy a plan may take at one point in one MTU."""
 
     charging_point_id: str = Field(min_length=1, max_length=64)
-    mtu_start: AwareDatetime
+    mtu_start: Timestamp
     energy_kwh: float = Field(ge=0)
 
 
@@ -80,7 +80,7 @@ class AggregateBid(_AreaDay):
 
     event_type: Literal["AggregateBid"] = "AggregateBid"
     mtu_minutes: int = Field(default=60, description="15 or 60")
-    mtu_starts: list[AwareDatetime] = Field(min_length=1)
+    mtu_starts: list[Timestamp] = Field(min_length=1)
     demand_kwh: list[float] = Field(default_factory=list, description="Requested, per MTU")
     bid_curves: list[list[BidCurvePoint]]
 
@@ -101,7 +101,7 @@ class MarketResult(_AreaDay):
     status: Literal["cleared", "rejected", "cancelled"] = Field(
         description="cleared: prices and awards valid; rejected/cancelled: no award (fallback)"
     )
-    mtu_starts: list[AwareDatetime] = Field(default_factory=list)
+    mtu_starts: list[Timestamp] = Field(default_factory=list)
     prices_eur_mwh: list[float] = Field(default_factory=list, description="Clearing price")
     awarded_mwh: list[float] = Field(default_factory=list, description="Awarded quantity")
     reason: str | None = Field(default=None, max_length=2000)
@@ -126,7 +126,7 @@ class AuctionCleared(_AreaDay):
     fallback: bool = Field(default=False, description="Phase 2 ran without a market result")
     what_if: bool = Field(default=False, description="Operator what-if run, nothing sent out")
     mtu_minutes: int = 60
-    mtu_starts: list[AwareDatetime] = Field(min_length=1)
+    mtu_starts: list[Timestamp] = Field(min_length=1)
     prices_eur_mwh: list[float] = Field(description="Market price per MTU (forecast in phase 1)")
     welfare_eur: float
     total_requested_kwh: float = Field(ge=0)

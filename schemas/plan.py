@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from schemas.base import Model
+from schemas.base import Model, Timestamp
 
 
 class Stop(Model):
     """Where the vehicle is plugged in, when, and what the drive after it consumes."""
 
     charging_point_id: str = Field(min_length=1, max_length=64)
-    arrival: AwareDatetime
-    departure: AwareDatetime
+    arrival: Timestamp
+    departure: Timestamp
     trip_kwh_after: float = Field(default=0.0, ge=0)
 
 

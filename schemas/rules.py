@@ -111,9 +111,9 @@ def energy_errors(
                 f"{_fmt(total)} kWh",
             )
         )
-    if vehicle is None:
-        return errors
     initial = plan.initial_soc_kwh or 0.0
+    if vehicle is None or initial > vehicle.battery_kwh:  # reported on its own field
+        return errors
     soc, taken = initial, 0.0
     for stop, can in zip(plan.stops, deliverable, strict=True):
         charge = max(0.0, min(can, vehicle.battery_kwh - soc))

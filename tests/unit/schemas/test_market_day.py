@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,12 +59,12 @@ def test_autumn_day_repeats_the_extra_hour_with_distinct_offsets():
     ]
     utc_starts = [s.astimezone(UTC) for s in starts]
     assert len(set(utc_starts)) == 25
-    assert all(b - a == timedelta(hours=1) for a, b in zip(utc_starts, utc_starts[1:], strict=False))
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(utc_starts))
 
 
 def test_quarter_hour_mtus_are_15_minutes_apart_in_real_time():
     starts = [s.astimezone(UTC) for s in mtu_starts(AUTUMN, WAW, 15)]
-    assert all(b - a == timedelta(minutes=15) for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(starts))
     assert starts[0] == datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
     assert starts[-1] == datetime(2026, 10, 25, 22, 45, tzinfo=UTC)
 
