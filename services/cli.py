@@ -37,3 +37,7 @@ for module_name, attr, verb in _PARTS:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

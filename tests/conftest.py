@@ -63,7 +63,9 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
             yield started
     finally:
         stack.stop()
-        leftovers = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+        leftovers = [
+            p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+        ]
         assert not leftovers, f"embedded processes left behind: {leftovers}"
 
 
@@ -84,7 +86,11 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield p
 
 
-GROUP_TIMEOUTS = {"session_timeout_ms": 1000, "heartbeat_interval_ms": 200, "rebalance_timeout_ms": 1000}
+GROUP_TIMEOUTS = {
+    "session_timeout_ms": 1000,
+    "heartbeat_interval_ms": 200,
+    "rebalance_timeout_ms": 1000,
+}
 
 TopicFactory = Callable[..., Awaitable[str]]
 
@@ -95,11 +101,11 @@ async def topic_factory(kafka_bootstrap: str) -> AsyncIterator[TopicFactory]:
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
 
-    async def create(prefix: str = "t", partitions: int = 1, config: dict[str, str] | None = None) -> str:
+    async def create(
+        prefix: str = "t", partitions: int = 1, config: dict[str, str] | None = None
+    ) -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        await admin.create_topics(
-            [NewTopic(name, partitions, 1, topic_configs=config or {})]
-        )
+        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config or {})])
         return name
 
     yield create
@@ -107,7 +113,9 @@ async def topic_factory(kafka_bootstrap: str) -> AsyncIterator[TopicFactory]:
 
 
 @pytest.fixture
-async def consumer_factory(kafka_bootstrap: str) -> AsyncIterator[Callable[..., Awaitable[AIOKafkaConsumer]]]:
+async def consumer_factory(
+    kafka_bootstrap: str,
+) -> AsyncIterator[Callable[..., Awaitable[AIOKafkaConsumer]]]:
     consumers: list[AIOKafkaConsumer] = []
 
     async def make(*topics: str, group_id: str | None = None, **kwargs: object) -> AIOKafkaConsumer:

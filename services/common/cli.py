@@ -44,7 +44,9 @@ def migrate_cmd(revision: str = "head") -> None:
 
 @app.command("seed")
 def seed_cmd(
-    file: Annotated[Path, typer.Argument(help="seed JSON (default: the example network)")] = seed.EXAMPLE,
+    file: Annotated[
+        Path, typer.Argument(help="seed JSON (default: the example network)")
+    ] = seed.EXAMPLE,
 ) -> None:
     """Load an example network and fleet into the registry (idempotent)."""
     url = stackfile.database_url(_settings())

@@ -56,5 +56,6 @@ class Clock:
 
     async def sleep_until(self, at: datetime, poll: float = 0.5) -> None:
         """Sleep until clock time `at`; polls so that `set`/`advance` take effect."""
-        while (wait := self.wall_seconds_until(at)) > 0:
+        # Polling, not an Event: set()/advance() must shorten a sleep already in progress.
+        while (wait := self.wall_seconds_until(at)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(wait, poll))

@@ -43,7 +43,11 @@ TOPICS = (
 # Consumer-group timings. Tansu completes a (re)join only after about a session timeout, so
 # short values keep start-up and tests fast; heavy work must not block the event loop that
 # long (run solves in a thread) or the member is evicted.
-GROUP_TIMEOUTS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000, "rebalance_timeout_ms": 6000}
+GROUP_TIMEOUTS = {
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 1000,
+    "rebalance_timeout_ms": 6000,
+}
 
 
 async def ensure_topics(

@@ -142,18 +142,24 @@ async def upsert_vehicle(conn: asyncpg.Connection, vehicle: Vehicle, owner: str)
     )
 
 
-async def get_vehicle(conn: asyncpg.Connection | asyncpg.Pool, vehicle_id: str) -> tuple[Vehicle, int] | None:
+async def get_vehicle(
+    conn: asyncpg.Connection | asyncpg.Pool, vehicle_id: str
+) -> tuple[Vehicle, int] | None:
     """The vehicle and its owner's user id, or None."""
     row = await conn.fetchrow(
         "SELECT id, battery_kwh, max_power_kw, owner_id FROM vehicles WHERE id = $1", vehicle_id
     )
     if row is None:
         return None
-    vehicle = Vehicle(id=row["id"], battery_kwh=row["battery_kwh"], max_power_kw=row["max_power_kw"])
+    vehicle = Vehicle(
+        id=row["id"], battery_kwh=row["battery_kwh"], max_power_kw=row["max_power_kw"]
+    )
     return vehicle, int(row["owner_id"])
 
 
-async def network(conn: asyncpg.Connection | asyncpg.Pool, market_area: str) -> tuple[list[Node], list[ChargingPoint]]:
+async def network(
+    conn: asyncpg.Connection | asyncpg.Pool, market_area: str
+) -> tuple[list[Node], list[ChargingPoint]]:
     """Nodes and charging points of one market area, sorted by id (deterministic)."""
     nodes = await conn.fetch(
         "SELECT id, capacity_kw FROM nodes WHERE market_area = $1 ORDER BY id", market_area
@@ -166,12 +172,16 @@ async def network(conn: asyncpg.Connection | asyncpg.Pool, market_area: str) -> 
     return (
         [Node(id=r["id"], capacity_kw=r["capacity_kw"], market_area=market_area) for r in nodes],
         [
-            ChargingPoint(id=r["id"], node_id=r["node_id"], max_power_kw=r["max_power_kw"], active=r["active"])
+            ChargingPoint(
+                id=r["id"], node_id=r["node_id"], max_power_kw=r["max_power_kw"], active=r["active"]
+            )
             for r in points
         ],
     )
 
 
-async def get_market_area(conn: asyncpg.Connection | asyncpg.Pool, area_id: str) -> MarketArea | None:
+async def get_market_area(
+    conn: asyncpg.Connection | asyncpg.Pool, area_id: str
+) -> MarketArea | None:
     row = await conn.fetchrow("SELECT * FROM market_areas WHERE id = $1", area_id)
     return MarketArea(**dict(row)) if row is not None else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,7 +71,7 @@ def describe_errors(exc: ValidationError, prefix: str = ENV_PREFIX) -> str:
     return "invalid configuration:\n" + "\n".join(lines)
 
 
-def load_settings(cls: type[S], **overrides: object) -> S:
+def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; on a bad value print what is wrong and exit 2."""
     try:
         return cls(**overrides)

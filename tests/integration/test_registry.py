@@ -39,7 +39,9 @@ async def test_token_is_stored_hashed_and_revocable(pool):
     async with pool.acquire() as conn:
         await registry.ensure_user(conn, name, "vehicle")
         token_id, token = await registry.create_token(conn, name, "test")
-        stored = await conn.fetchrow("SELECT token_hash, prefix FROM api_tokens WHERE id = $1", token_id)
+        stored = await conn.fetchrow(
+            "SELECT token_hash, prefix FROM api_tokens WHERE id = $1", token_id
+        )
         assert token.encode() not in bytes(stored["token_hash"])
         assert token.startswith(stored["prefix"])
         principal = await registry.authenticate(conn, token)
@@ -52,13 +54,19 @@ async def test_token_is_stored_hashed_and_revocable(pool):
 
 async def test_vehicle_and_network_round_trip(pool):
     owner = f"owner-{uuid.uuid4().hex[:6]}"
-    area = registry.MarketArea(id=f"A{uuid.uuid4().hex[:4]}", timezone="Europe/Berlin", mtu_minutes=15)
+    area = registry.MarketArea(
+        id=f"A{uuid.uuid4().hex[:4]}", timezone="Europe/Berlin", mtu_minutes=15
+    )
     async with pool.acquire() as conn:
         await registry.upsert_market_area(conn, area)
         await registry.ensure_user(conn, owner, "vehicle")
         await registry.upsert_node(conn, Node(id=f"{area.id}-N1", capacity_kw=100), area.id)
-        await registry.upsert_point(conn, ChargingPoint(id=f"{area.id}-P1", node_id=f"{area.id}-N1", max_power_kw=22))
-        await registry.upsert_vehicle(conn, Vehicle(id=f"{area.id}-V1", battery_kwh=60, max_power_kw=11), owner)
+        await registry.upsert_point(
+            conn, ChargingPoint(id=f"{area.id}-P1", node_id=f"{area.id}-N1", max_power_kw=22)
+        )
+        await registry.upsert_vehicle(
+            conn, Vehicle(id=f"{area.id}-V1", battery_kwh=60, max_power_kw=11), owner
+        )
     vehicle, owner_id = await registry.get_vehicle(pool, f"{area.id}-V1")
     assert vehicle.battery_kwh == 60 and vehicle.max_power_kw == 11
     assert owner_id == await pool.fetchval("SELECT id FROM users WHERE name = $1", owner)

@@ -1,0 +1,149 @@
+"""`chargeflow up` starts the embedded stack and never leaves a broker or PostgreSQL behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from services.common.embedded import free_port
+
+pytestmark = pytest.mark.integration
+
+CHARGEFLOW = [sys.executable, "-m", "services.cli"]
+
+
+def _env(state: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARGEFLOW_")}
+    env |= {"CHARGEFLOW_STATE_DIR": str(state), "CHARGEFLOW_BROKER_PORT": str(free_port())}
+    return env | extra
+
+
+def _start_up(state: Path, **extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [*CHARGEFLOW, "up", "--no-seed"],
+        env=_env(state, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("}"):
+            return proc, json.loads("".join(lines))
+    proc.kill()
+    raise AssertionError(
+        f"chargeflow up did not start: {proc.stderr.read() if proc.stderr else ''}"
+    )
+
+
+def _stack_children(pid: int) -> list[psutil.Process]:
+    procs = psutil.Process(pid).children(recursive=True)
+    assert any("tansu" in p.name() for p in procs), procs
+    assert any("postgres" in p.name() for p in procs), procs
+    return procs
+
+
+def _all_gone(procs: list[psutil.Process], timeout: float = 15) -> list[psutil.Process]:
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    return [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_ctrl_c_stops_broker_and_postgres(tmp_path):
+    proc, where = _start_up(tmp_path)
+    try:
+        assert where["kafka_bootstrap"].startswith("127.0.0.1:")
+        assert where["database_url"].startswith("postgresql://")
+        assert (tmp_path / "stack.json").exists()
+        children = _stack_children(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert _all_gone(children) == []
+        assert not (tmp_path / "stack.json").exists()
+    finally:
+        proc.kill()
+
+
+def test_sigkill_of_the_parent_leaves_no_orphans(tmp_path):
+    proc, _ = _start_up(tmp_path)
+    children = _stack_children(proc.pid)
+    proc.kill()  # no handler runs: the kernel's parent-death signal must do it
+    proc.wait(10)
+    assert _all_gone(children) == []
+
+
+def test_cli_verbs_use_the_running_stack(tmp_path):
+    proc, _ = _start_up(tmp_path)
+    try:
+        env = _env(tmp_path)
+        seeded = subprocess.run(
+            [*CHARGEFLOW, "seed"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert seeded.returncode == 0, seeded.stderr
+        assert "20 vehicles" in seeded.stdout
+        made = subprocess.run(
+            [*CHARGEFLOW, "token", "create", "--user", "fleet-demo", "--role", "vehicle"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert made.returncode == 0, made.stderr
+        assert made.stdout.strip().startswith("cf_") and "shown once" in made.stderr
+        bad = subprocess.run(
+            [*CHARGEFLOW, "token", "create", "--user", "x", "--role", "root"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert bad.returncode == 2 and "--role must be one of" in bad.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def test_external_infrastructure_starts_nothing(tmp_path, infra, database_url):
+    env = _env(
+        tmp_path,
+        CHARGEFLOW_KAFKA_BOOTSTRAP=infra.kafka_bootstrap,
+        CHARGEFLOW_DATABASE_URL=database_url,
+    )
+    proc = subprocess.run(
+        [*CHARGEFLOW, "up", "--no-seed", "--exit-after-start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    where = json.loads(proc.stdout)
+    assert where["kafka_bootstrap"] == f"{infra.kafka_bootstrap} (external)"
+    assert where["database_url"] == f"{database_url} (external)"
+    assert not (tmp_path / "postgres").exists()
+
+
+def test_demo_starts_and_prints_where_everything_is(tmp_path):
+    proc = subprocess.run(
+        [*CHARGEFLOW, "demo", "--exit-after-start"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    where = json.loads(proc.stdout[proc.stdout.index("{") : proc.stdout.rindex("}") + 1])
+    assert {"kafka_bootstrap", "database_url"} <= where.keys()
