@@ -7,22 +7,12 @@ Pure: the registry facts and ``now`` come in through :class:`ValidationContext`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import UTC, date
 
 from schemas.base import FieldError
-from schemas.config import PRICE_MAX_EUR_MWH, PRICE_MIN_EUR_MWH, AuctionConfig
-from schemas.market_day import (
-    DEFAULT_GATE_CLOSURE,
-    DEFAULT_MTU_MINUTES,
-    DEFAULT_TIMEZONE,
-    day_bounds,
-    gate_closure,
-    zone,
-)
-from schemas.network import ChargingPoint, Node, Vehicle
+from schemas.context import PointFacts, ValidationContext
+from schemas.market_day import day_bounds, zone
+from schemas.network import Vehicle
 from schemas.parsing import Raw, loc_path, parse_plan, parse_plan_event
 from schemas.plan import ChargingPlan
 from schemas.rules import energy_errors, stop_errors
@@ -32,6 +22,7 @@ __all__ = [
     "PointFacts",
     "ValidationContext",
     "check_plan",
+    "gate_closure_errors",
     "loc_path",
     "parse_plan",
     "parse_plan_event",
@@ -39,81 +30,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class PointFacts:
-    """What the validator needs to know about a charging point."""
-
-    node_id: str
-    market_area: str
-    max_power_kw: float
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class ValidationContext:
-    """Registry and market facts a plan is checked against."""
-
-    vehicles: Mapping[str, Vehicle] = field(default_factory=dict)
-    charging_points: Mapping[str, PointFacts] = field(default_factory=dict)
-    timezone: str = DEFAULT_TIMEZONE
-    mtu_minutes: int = DEFAULT_MTU_MINUTES
-    price_min_eur_mwh: float = PRICE_MIN_EUR_MWH
-    price_max_eur_mwh: float = PRICE_MAX_EUR_MWH
-    gate_closure_local: time = DEFAULT_GATE_CLOSURE
-    gate_closure_days_before: int = 1
-    now: datetime | None = None  # when given, plans after gate closure are rejected
-
-    def __post_init__(self) -> None:
-        zone(self.timezone)
-        if self.now is not None and self.now.tzinfo is None:
-            raise ValueError("ValidationContext.now must be timezone-aware")
-
-    def gate_closure_for(self, day: date) -> datetime:
-        return gate_closure(
-            day, self.timezone, self.gate_closure_local, self.gate_closure_days_before
-        )
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        vehicles: Iterable[Vehicle],
-        nodes: Iterable[Node],
-        charging_points: Iterable[ChargingPoint],
-        market_area: str,
-        **kwargs: Any,
-    ) -> ValidationContext:
-        """From registry rows; a node without market_area belongs to ``market_area``."""
-        area = {n.id: n.market_area or market_area for n in nodes}
-        points = {
-            p.id: PointFacts(p.node_id, area.get(p.node_id, market_area), p.max_power_kw, p.active)
-            for p in charging_points
-            if p.node_id in area
-        }
-        return cls(vehicles={v.id: v for v in vehicles}, charging_points=points, **kwargs)
-
-    @classmethod
-    def from_config(cls, config: AuctionConfig, now: datetime | None = None) -> ValidationContext:
-        """From the area's ``auction-config`` (its network, limits and gate closure)."""
-        return cls.build(
-            vehicles=config.vehicles,
-            nodes=config.nodes,
-            charging_points=config.charging_points,
-            market_area=config.market_area,
-            timezone=config.timezone,
-            mtu_minutes=config.mtu_minutes,
-            price_min_eur_mwh=config.price_min_eur_mwh,
-            price_max_eur_mwh=config.price_max_eur_mwh,
-            gate_closure_local=config.gate_closure_local,
-            gate_closure_days_before=config.gate_closure_days_before,
-            now=now,
-        )
-
-
 def validate_plan(plan: ChargingPlan, ctx: ValidationContext) -> list[FieldError]:
     """Every rule of DESIGN §5 that a parsed plan breaks; [] when it is valid."""
     errors: list[FieldError] = []
     tz = zone(ctx.timezone)
+    if ctx.market_area is not None and plan.market_area != ctx.market_area:
+        errors.append(
+            FieldError(
+                loc="market_area",
+                reason=f"market area {plan.market_area!r} is not served here "
+                f"(expected {ctx.market_area!r})",
+            )
+        )
     vehicle = ctx.vehicles.get(plan.vehicle_id)
     if vehicle is None:
         errors.append(FieldError(loc="vehicle_id", reason=f"unknown vehicle {plan.vehicle_id!r}"))
@@ -165,17 +93,19 @@ def validate_plan(plan: ChargingPlan, ctx: ValidationContext) -> list[FieldError
             )
     powers = [_usable_kw(plan, ctx, s.charging_point_id, vehicle) for s in plan.stops]
     errors += energy_errors(plan, powers, vehicle, start, end)
-    if ctx.now is not None:
-        closure = ctx.gate_closure_for(plan.delivery_day)
-        if ctx.now.astimezone(UTC) >= closure.astimezone(UTC):
-            errors.append(
-                FieldError(
-                    loc="delivery_day",
-                    reason=f"gate closure for {plan.delivery_day.isoformat()} passed at "
-                    f"{closure.isoformat()}",
-                )
-            )
+    errors += gate_closure_errors(plan.delivery_day, ctx)
     return errors
+
+
+def gate_closure_errors(delivery_day: date, ctx: ValidationContext) -> list[FieldError]:
+    """[] while plans (and cancellations) for ``delivery_day`` are open at ``ctx.now``."""
+    if ctx.now is None:
+        return []
+    closure = ctx.gate_closure_for(delivery_day)
+    if ctx.now.astimezone(UTC) < closure.astimezone(UTC):
+        return []
+    reason = f"gate closure for {delivery_day.isoformat()} passed at {closure.isoformat()}"
+    return [FieldError(loc="delivery_day", reason=reason)]
 
 
 def check_plan(raw: Raw, ctx: ValidationContext) -> tuple[ChargingPlan | None, list[FieldError]]:

@@ -2,7 +2,15 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from schemas import ChargingPoint, FieldError, Node, ValidationContext, Vehicle, check_plan
+from schemas import (
+    ChargingPoint,
+    FieldError,
+    Node,
+    ValidationContext,
+    Vehicle,
+    check_plan,
+    gate_closure_errors,
+)
 from schemas import validate_plan as validate
 
 from .factories import context, plan, plan_dict, stop, utc
@@ -320,3 +328,22 @@ def test_delivery_day_in_the_plan_drives_the_day_bounds():
     errors = reasons(validate(plan(**raw), context()))
     assert set(errors) == {"stops[0].arrival", "stops[0].departure", "bid"}
     assert errors["bid"] == ["energy 30 kWh exceeds what the stops can deliver: 0 kWh"]
+
+
+def test_plan_for_another_market_area_is_rejected():
+    errors = reasons(validate(plan(market_area="DE"), context()))
+    assert errors["market_area"] == ["market area 'DE' is not served here (expected 'PL')"]
+    assert errors["stops[0].charging_point_id"] == [
+        "charging point 'P1' is in market area 'PL', the plan is for 'DE'"
+    ]
+
+
+def test_gate_closure_errors_serve_cancellations_too():
+    assert gate_closure_errors(date(2026, 11, 25), context(now=utc(2026, 11, 24, 10))) == []
+    (error,) = gate_closure_errors(date(2026, 11, 25), context(now=utc(2026, 11, 24, 12)))
+    assert error.loc == "delivery_day" and "passed at 2026-11-24T12:00:00+01:00" in error.reason
+
+
+def test_context_rejects_an_unsupported_mtu():
+    with pytest.raises(ValueError, match="mtu_minutes"):
+        context(mtu_minutes=30)
