@@ -52,6 +52,7 @@ class Network:
     cost: I64  # price ticks per flow unit
     cap_frac: F64  # real cap - floored cap, in flow units (0 <= frac < 1, unbounded: 0)
     supply: int
+    d0: int  # node id of plan 0's D_p; plan p is d0 + p
     award_arc: I64  # (T,) source -> M_t
     nt_arc: I64  # (nodes*T,) M_t -> NT
     x_arc: I64  # (pairs,) arc of each stop-MTU pair
@@ -160,6 +161,7 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
         cost=np.concatenate(costs),
         cap_frac=np.concatenate(fracs),
         supply=supply,
+        d0=d0,
         award_arc=award_arc,
         nt_arc=nt_arc,
         x_arc=x_arc,

@@ -1,0 +1,116 @@
+"""`clear(instance, phase, params)`: validate, solve, price, and build the §6 result.
+
+Deterministic: the network is built in a fixed order from the instance, OR-Tools is
+deterministic for a given arc order, potentials are integers, and every float in the
+result is rounded to a fixed number of decimals, so the same instance gives byte-identical
+JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
+from services.aggregator.auction.bids import Curves, aggregate_curves
+from services.aggregator.auction.flow import FlowSolution, solve_flow
+from services.aggregator.auction.graph import Network, build_network
+from services.aggregator.auction.instance_check import check_instance
+from services.aggregator.auction.prices import Prices, compute_prices
+from services.aggregator.auction.problem import Problem, build_problem
+from services.aggregator.auction.result import to_result
+
+
+class InstanceError(ValueError):
+    """The instance is invalid; `errors` lists every problem with its field path."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """The numeric outcome of a clearing run (arrays only; see result.py for the JSON)."""
+
+    phase: int
+    params: AuctionParams
+    pb: Problem
+    net: Network
+    sol: FlowSolution
+    prices: Prices
+    x_units: npt.NDArray[np.int64]  # per stop-MTU pair
+    y_units: npt.NDArray[np.int64]  # per bid step
+    welfare_eur: float
+    error_bound_eur: float
+    curves: Curves
+
+    @property
+    def x_kwh(self) -> npt.NDArray[np.float64]:
+        return self.x_units * self.params.energy_unit_kwh
+
+
+def _error_bound(pb: Problem, net: Network, params: AuctionParams) -> float:
+    """A-priori bound on (exact optimum - welfare of our solution), EUR; see docs/auction.md.
+
+    Flooring a capacity by f < 1 unit costs at most f x (the largest marginal value of one
+    arc's capacity), and a residual cycle crosses the sink and the source at most once, so
+    that value is <= 2 x (highest - lowest price, 0 included). Rounding prices by at most
+    d moves any solution's welfare by <= d x energy, counted once for each of the two
+    solutions compared.
+    """
+    tick, unit = params.price_tick_eur_mwh, params.energy_unit_kwh
+    all_p = np.concatenate([pb.price, pb.step_price, [0.0]])
+    spread = 2.0 * float(all_p.max() - all_p.min())  # EUR/MWh
+    cap_part = float(net.cap_frac.sum()) * unit * spread / 1000.0
+    d_mkt = float(np.abs(np.rint(pb.price / tick) * tick - pb.price).max(initial=0.0))
+    d_bid = float(np.abs(np.rint(pb.step_price / tick) * tick - pb.step_price).max(initial=0.0))
+    price_part = 2.0 * (d_mkt + d_bid) * float(pb.step_kwh.sum()) / 1000.0
+    return cap_part + price_part
+
+
+def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
+    """Solve a *validated* instance (no checks here; `clear` checks first)."""
+    pb = build_problem(inst, phase)
+    net = build_network(pb, params)
+    sol = solve_flow(net)
+    x_units = sol.flow[net.x_arc]
+    y_units = sol.flow[net.step_arc]
+    unit, tick = params.energy_unit_kwh, params.price_tick_eur_mwh
+    # Welfare of the solution at the *given* prices (not the rounded ones).
+    welfare = (
+        float(y_units @ pb.step_price) - float(x_units @ pb.price[pb.x_t])
+    ) * unit / 1000.0
+    price_ticks = np.rint(pb.price / tick).astype(np.int64)
+    prices = compute_prices(net, sol, price_ticks, pb.node_cap_kwh.shape[0], pb.n_plans)
+    # Marginal bid of a plan: the price of its lowest accepted step (prices non-increasing).
+    step_ticks = np.rint(pb.step_price / tick).astype(np.int64)
+    marg = np.full(pb.n_plans, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(marg, pb.step_plan[y_units > 0], step_ticks[y_units > 0])
+    curves = aggregate_curves(pb.x_t, x_units * unit, marg[pb.x_plan], pb.T, params)
+    return Cleared(
+        phase=phase,
+        params=params,
+        pb=pb,
+        net=net,
+        sol=sol,
+        prices=prices,
+        x_units=x_units,
+        y_units=y_units,
+        welfare_eur=welfare,
+        error_bound_eur=_error_bound(pb, net, params),
+        curves=curves,
+    )
+
+
+def clear(
+    inst: AuctionInstance, phase: int = 1, params: AuctionParams | None = None
+) -> AuctionResult:
+    """Clear one (market area, delivery day); raises InstanceError listing every error."""
+    p = params or AuctionParams()
+    errors = check_instance(inst, phase, p)
+    if errors:
+        raise InstanceError(errors)
+    return to_result(inst, solve(inst, phase, p))

@@ -1,0 +1,160 @@
+"""Turn the numeric outcome of a clearing run into the §6 result model.
+
+Per-plan figures (requested, accepted, cost, reasons) are computed with bincount over the
+arrays; only the final assembly of the JSON objects walks plans and their allocations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from schemas.auction import (
+    Aggregate,
+    Allocation,
+    AuctionInstance,
+    AuctionResult,
+    BidCurvePoint,
+    NodeResult,
+    PlanResult,
+    Rounding,
+)
+
+if TYPE_CHECKING:
+    from services.aggregator.auction.clear import Cleared
+
+E = 6  # decimals of energies (kWh), costs and welfare (EUR) in the JSON
+REASONS = ("price", "node_capacity", "point_capacity", "awarded_quantity", "battery",
+           "charging_time")
+
+
+def _round(a: npt.NDArray[np.float64], d: int = E) -> list[float]:
+    return [float(v) for v in np.round(a, d) + 0.0]  # + 0.0 turns -0.0 into 0.0
+
+
+def _reasons(cl: Cleared, short: npt.NDArray[np.bool_]) -> list[list[str]]:
+    """Why plans got less than they asked, from which capacities are exhausted."""
+    pb, net, f = cl.pb, cl.net, cl.sol.flow
+    n = pb.n_plans
+    sat = f >= net.cap
+    free = ~sat[net.x_arc]
+    nt = sat[net.nt_arc][pb.x_node * pb.T + pb.x_t]
+    pt_sat = np.zeros((len(pb.point_cap_kwh), pb.T), dtype=bool)
+    pt_sat[net.pt_point, net.pt_t] = sat[net.pt_arc]
+    pt = pt_sat[pb.x_point, pb.x_t]
+    aw = sat[net.award_arc][pb.x_t] if pb.award_kwh is not None else np.zeros_like(nt)
+
+    def any_per_plan(flag: npt.NDArray[np.bool_], owner: npt.NDArray[np.int64]) -> npt.NDArray:
+        return np.bincount(owner[flag], minlength=n) > 0
+
+    xp = pb.x_plan
+    flags = {
+        "price": any_per_plan(free & ~nt & ~pt & ~aw, xp),
+        "node_capacity": any_per_plan(free & nt, xp),
+        "point_capacity": any_per_plan(free & pt, xp),
+        "awarded_quantity": any_per_plan(free & aw, xp),
+        "battery": any_per_plan(sat[net.battery_arc], pb.stop_plan),
+        "charging_time": ~any_per_plan(free, xp),
+    }
+    out: list[list[str]] = [[] for _ in range(n)]
+    for i in np.flatnonzero(short):
+        out[i] = [r for r in REASONS if flags[r][i]]
+    return out
+
+
+def to_result(inst: AuctionInstance, cl: Cleared) -> AuctionResult:
+    pb, pr, params = cl.pb, cl.prices, cl.params
+    unit, tick = params.energy_unit_kwh, params.price_tick_eur_mwh
+    n, T = pb.n_plans, pb.T
+    step_cap = cl.net.cap[cl.net.step_arc]
+    req_u = np.bincount(pb.step_plan, weights=step_cap, minlength=n)
+    acc_u = np.bincount(pb.step_plan, weights=cl.y_units, minlength=n)
+    req_kwh = np.bincount(pb.step_plan, weights=pb.step_kwh, minlength=n)
+    x_ticks = pr.node_ticks[pb.x_node, pb.x_t]
+    cost = np.bincount(pb.x_plan, weights=cl.x_units * x_ticks.astype(np.float64), minlength=n)
+    cost_eur = cost * unit * tick / 1000.0
+    acc_kwh = acc_u * unit
+    short = acc_u < req_u
+    reasons = _reasons(cl, short)
+    starts = pb.grid.starts()
+    # Allocations per (plan, MTU, point), summed over stops.
+    used = cl.x_units > 0
+    n_pts = len(pb.point_cap_kwh)
+    key = (pb.x_plan[used] * T + pb.x_t[used]) * n_pts + pb.x_point[used]
+    ukey, inv = np.unique(key, return_inverse=True)
+    alloc_kwh = _round(np.bincount(inv, weights=cl.x_units[used]) * unit)
+    a_plan = ukey // (T * n_pts)
+    a_t = (ukey // n_pts) % T
+    a_point = ukey % n_pts
+    bounds = np.searchsorted(a_plan, np.arange(n + 1))
+    point_ids = [cp.id for cp in inst.charging_points]
+    acc_r, cost_r, req_r = _round(acc_kwh), _round(cost_eur), _round(req_kwh)
+    cov = _round(np.divide(acc_kwh, req_kwh, out=np.zeros(n), where=req_kwh > 0))
+    marg = pr.plan_marginal_ticks * tick
+    plans = []
+    for i, plan in enumerate(inst.plans):
+        lo, hi = bounds[i], bounds[i + 1]
+        status = "rejected" if acc_u[i] == 0 else ("partial" if short[i] else "accepted")
+        plans.append(
+            PlanResult.model_construct(
+                plan_id=plan.plan_id,
+                vehicle_id=plan.vehicle_id,
+                status=status,
+                requested_kwh=req_r[i],
+                accepted_kwh=acc_r[i],
+                coverage=cov[i],
+                cost_eur=cost_r[i],
+                marginal_price_eur_mwh=None if np.isnan(marg[i]) else round(float(marg[i]), 6),
+                reasons=reasons[i],
+                allocations=[
+                    Allocation.model_construct(
+                        charging_point_id=point_ids[a_point[k]],
+                        mtu_start=starts[a_t[k]],
+                        energy_kwh=alloc_kwh[k],
+                    )
+                    for k in range(lo, hi)
+                ],
+            )
+        )
+    node_e = np.zeros((len(inst.nodes), T))
+    np.add.at(node_e, (pb.x_node, pb.x_t), cl.x_units * unit)
+    nodes = [
+        NodeResult(
+            node_id=node.id,
+            energy_kwh=_round(node_e[k]),
+            price_eur_mwh=_round(pr.node_ticks[k] * tick),
+            congestion_eur_mwh=_round(pr.congestion_ticks[k] * tick),
+        )
+        for k, node in enumerate(inst.nodes)
+    ]
+    total_req, total_acc = float(req_kwh.sum()), float(acc_kwh.sum())
+    return AuctionResult(
+        market_area=inst.market_area,
+        delivery_day=inst.delivery_day,
+        phase=1 if cl.phase == 1 else 2,
+        welfare_eur=round(cl.welfare_eur, E),
+        total_requested_kwh=round(total_req, E),
+        total_accepted_kwh=round(total_acc, E),
+        coverage=round(total_acc / total_req, E) if total_req > 0 else 0.0,
+        mtu_starts=starts,
+        mtu_prices_eur_mwh=_round(pr.mtu_ticks * tick),
+        aggregate=Aggregate(
+            demand_kwh=_round(node_e.sum(axis=0)),
+            bid_curves=[
+                [BidCurvePoint(price_eur_mwh=p, quantity_mwh=q) for p, q in curve]
+                for curve in cl.curves.steps
+            ],
+        ),
+        nodes=nodes,
+        plans=plans,
+        rounding=Rounding(
+            energy_unit_kwh=unit,
+            price_tick_eur_mwh=tick,
+            lot_mwh=params.lot_mwh,
+            welfare_error_bound_eur=round(cl.error_bound_eur, E),
+            bid_volume_rounding_mwh=cl.curves.rounding_mwh,
+            bid_steps_merged=cl.curves.merged,
+        ),
+    )
