@@ -1,0 +1,2 @@
+-- Runs once when the PostgreSQL volume is created; the schema itself comes from `chargeflow migrate`.
+ALTER DATABASE chargeflow SET timezone TO 'UTC';
