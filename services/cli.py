@@ -22,7 +22,6 @@ app.add_typer(common_app, name=None)
 
 # (module, attribute, verb): mounted only when the part is installed in this checkout.
 _PARTS = [
-    ("schemas.cli", "app", "schemas"),
     ("services.aggregator.auction.cli", "app", "auction"),
 ]
 for module_name, attr, verb in _PARTS:

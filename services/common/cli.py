@@ -12,6 +12,7 @@ from typing import Annotated
 import asyncpg
 import typer
 
+from schemas.__main__ import main as schemas_main
 from services.common import migrate as migrations
 from services.common import registry, seed, stackfile
 from services.common.embedded import EmbeddedStack
@@ -20,6 +21,8 @@ from services.common.settings import CommonSettings, load_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+schemas_app = typer.Typer(help="JSON Schemas of the events (schemas/json/).", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
 
 
 def _settings() -> CommonSettings:
@@ -134,3 +137,15 @@ def demo(
 ) -> None:
     """The demo: the dev stack with the example network and fleet."""
     up(seed_example=True, exit_after_start=exit_after_start)
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Write the JSON Schema of every event to schemas/json/."""
+    raise typer.Exit(schemas_main(["export"]))
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail when schemas/json/ is stale."""
+    raise typer.Exit(schemas_main(["check"]))
