@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from schemas.plan import ChargingPlan
+from schemas.events import PlanSubmitted
+from schemas.parsing import parse_plan_event
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +37,32 @@ def _plan() -> dict[str, object]:
 
 async def test_plan_roundtrip_through_broker_is_lossless(topic_factory, producer, consumer_factory):
     topic = await topic_factory("charging-plans", partitions=3)
-    sent = ChargingPlan.model_validate(_plan())
+    sent = PlanSubmitted.model_validate({**_plan(), "source": "direct"})
     await producer.send_and_wait(topic, sent.model_dump_json().encode(), key=b"V001")
     consumer = await consumer_factory(topic)
     record = await asyncio.wait_for(consumer.getone(), timeout=20)
-    received = ChargingPlan.model_validate_json(record.value)
+    received, errors = parse_plan_event(record.value)
+    assert errors == []
     assert record.key == b"V001"
     assert received == sent
+    assert isinstance(received, PlanSubmitted)
     assert received.delivery_day == date(2026, 11, 26)
+
+
+async def test_invalid_event_is_reported_with_field_paths(
+    topic_factory, producer, consumer_factory
+):
+    topic = await topic_factory("charging-plans")
+    bad = {**_plan(), "event_type": "PlanSubmitted", "schema_version": 2}
+    bad["stops"] = [{**bad["stops"][0], "arrival": "2026-11-26T08:00:00"}]  # naive
+    await producer.send_and_wait(topic, json.dumps(bad).encode(), key=b"V001")
+    consumer = await consumer_factory(topic)
+    record = await asyncio.wait_for(consumer.getone(), timeout=20)
+    event, errors = parse_plan_event(record.value)
+    assert event is None
+    locs = {e.loc for e in errors}
+    assert "schema_version" in locs
+    assert "stops[0].arrival" in locs
 
 
 async def test_committed_offsets_survive_a_new_consumer(topic_factory, producer, consumer_factory):
