@@ -1,0 +1,96 @@
+"""The ingest gateway application: lifespan resources, middleware, routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.common import registry, stackfile
+from services.common.auth import TokenCache
+from services.common.clock import Clock
+from services.common.kafka import TopicSpec, ensure_topics
+from services.common.metrics import http_metrics_middleware
+from services.ingest import openapi, problems
+from services.ingest.facts import RegistryFacts
+from services.ingest.gateway import Gateway
+from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, RateLimiter
+from services.ingest.publisher import Publisher
+from services.ingest.revisions import RevisionStore
+from services.ingest.routes import health, plans
+from services.ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Vehicles, fleets and chargers submit next-day charging plans here.
+
+A plan is answered **202 only after the broker acknowledged it** (acks=all). Errors are RFC
+9457 problem details (`application/problem+json`) listing every field error. Resubmitting
+the same `plan_id` + `revision` is idempotent; an older revision gets 409.
+"""
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The app; broker, database pool and caches are opened in its lifespan."""
+    clock = clock or Clock.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bootstrap = stackfile.kafka_bootstrap(settings)
+        url = stackfile.database_url(settings)
+        if settings.create_topics:
+            topic = TopicSpec(settings.plans_topic)
+            await ensure_topics(bootstrap, (topic,), partitions=settings.topic_partitions)
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=settings.db_pool_size, timeout=5, command_timeout=5
+        )
+        publisher = Publisher(bootstrap, settings.publish_timeout_s)
+        try:
+            await publisher.start()
+            app.state.pool = pool
+            app.state.tokens = TokenCache(
+                lambda token: registry.authenticate(pool, token), settings.token_cache_ttl_s
+            )
+            app.state.gateway = Gateway(
+                clock=clock,
+                topic=settings.plans_topic,
+                publisher=publisher,
+                facts=RegistryFacts(pool, settings.registry_cache_ttl_s),
+                store=RevisionStore(pool),
+            )
+            log.info("ingest ready: topic %s on %s", settings.plans_topic, bootstrap)
+            yield
+        finally:
+            await publisher.stop()
+            await pool.close()
+
+    app = FastAPI(
+        title="chargeflow ingest", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    problems.install(app)
+
+    async def too_large(request: Request, exc: Exception) -> Response:
+        return problems.problem_response(
+            413,
+            f"request body exceeds the limit of {exc.args[0]} bytes",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(BodyTooLarge, too_large)
+    app.include_router(plans.router)
+    app.include_router(health.router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.max_body_bytes,
+        limits={"/charging-schedules/batch": settings.max_batch_body_bytes},
+    )
+    app.middleware("http")(http_metrics_middleware("ingest"))  # outermost: sees every status
+    openapi.install(app)
+    return app

@@ -1,0 +1,61 @@
+"""FastAPI dependencies: the gateway, the pool, the authenticated (and rate-limited) caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.common.auth import TokenCache
+from services.common.registry import Principal
+from services.ingest.gateway import Gateway
+from services.ingest.limits import RateLimiter, retry_after_header
+from services.ingest.problems import ProblemError
+from services.ingest.storage import storage_errors
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="API token from `chargeflow token create`; sent as `Authorization: Bearer cf_...`",
+)
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="chargeflow"'}
+
+
+async def current_user(request: Request, credentials: Credentials) -> Principal:
+    """The caller behind the bearer token (401 otherwise), within its rate limit (429)."""
+    if credentials is None or not credentials.credentials.strip():
+        raise ProblemError(401, "missing bearer token", headers=_CHALLENGE)
+    tokens: TokenCache = request.app.state.tokens
+    async with storage_errors():
+        principal = await tokens.principal(credentials.credentials.strip())
+    if principal is None:
+        raise ProblemError(401, "invalid or revoked token", headers=_CHALLENGE)
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.retry_after(principal.token_id)
+    if wait > 0:
+        raise ProblemError(
+            429,
+            f"rate limit of {limiter.rate:g} requests/s (burst {limiter.burst}) exceeded",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]

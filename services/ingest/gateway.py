@@ -1,0 +1,292 @@
+"""The gateway's core, independent of HTTP: check plans, publish them, answer per plan.
+
+One path for single plans and batches: parse -> ownership -> registry and time rules ->
+revision check -> publish (acks=all) -> record the revision. Every outcome carries the HTTP
+status it maps to and every field error found.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+
+from schemas.base import FieldError
+from schemas.context import ValidationContext
+from schemas.events import PlanCancelled
+from schemas.market_day import MTU_CHOICES, gate_closure
+from schemas.parsing import parse_plan
+from schemas.plan import ChargingPlan
+from schemas.validation import validate_plan
+from services.common.clock import Clock
+from services.common.registry import MarketArea, Principal
+from services.ingest import metrics
+from services.ingest.facts import Network, RegistryFacts, VehicleFacts
+from services.ingest.publisher import Publisher
+from services.ingest.revisions import PlanLocks, Recorded, RevisionStore
+from services.ingest.storage import storage_errors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """The answer for one plan: status 202 (accepted/cancelled) or an error status."""
+
+    status: int
+    plan_id: UUID | None = None
+    revision: int | None = None
+    detail: str = "accepted"
+    errors: list[FieldError] = field(default_factory=list)
+    reason: str | None = None  # metric label of a rejection
+
+
+def _reject(
+    status: int,
+    reason: str,
+    detail: str,
+    errors: list[FieldError],
+    plan: ChargingPlan | None = None,
+) -> Outcome:
+    pid, rev = (plan.plan_id, plan.revision) if plan else (None, None)
+    return Outcome(status, pid, rev, detail, errors, reason)
+
+
+def closure_of(area: MarketArea, day: date) -> datetime:
+    return gate_closure(day, area.timezone, area.gate_closure)
+
+
+def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
+    closure = closure_of(area, day)
+    if now.astimezone(UTC) < closure.astimezone(UTC):
+        return []
+    reason = f"gate closure for {day.isoformat()} passed at {closure.isoformat()}"
+    return [FieldError(loc="delivery_day", reason=reason)]
+
+
+def encode_submitted(plan: ChargingPlan, now: datetime) -> bytes:
+    """A PlanSubmitted value (schema_version 1) without a second pydantic round trip."""
+    body: dict[str, Any] = plan.model_dump(mode="json")
+    body.update(
+        event_type="PlanSubmitted",
+        event_id=str(uuid4()),
+        schema_version=1,
+        occurred_at=now.isoformat(),
+        source="ingest",
+    )
+    return orjson.dumps(body)
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        topic: str,
+        publisher: Publisher,
+        facts: RegistryFacts,
+        store: RevisionStore,
+    ) -> None:
+        self.clock = clock
+        self.topic = topic
+        self.publisher = publisher
+        self.facts = facts
+        self.store = store
+        self.locks = PlanLocks()
+
+    async def submit(self, items: Sequence[object], who: Principal) -> list[Outcome]:
+        """One outcome per item, in order. Raises ProblemError 503 if the registry is down."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        plans: dict[int, ChargingPlan] = {}
+        first_index: dict[UUID, int] = {}
+        for i, raw in enumerate(items):
+            if not isinstance(raw, bytes | str | dict):
+                err = FieldError(loc="", reason="a plan must be a JSON object")
+                outcomes[i] = _reject(422, "invalid", "invalid plan", [err])
+                continue
+            plan, errors = parse_plan(raw)
+            if plan is None:
+                outcomes[i] = _reject(422, "invalid", "invalid plan", errors)
+            elif plan.plan_id in first_index:
+                reason = f"plan_id repeats item {first_index[plan.plan_id]} of this batch"
+                err = FieldError(loc="plan_id", reason=reason)
+                outcomes[i] = _reject(422, "duplicate", "duplicate plan", [err], plan)
+            else:
+                first_index[plan.plan_id] = i
+                plans[i] = plan
+        now = self.clock.now()
+        if plans:
+            async with storage_errors():
+                net = await self.facts.network()
+                vehicles = await self.facts.vehicles(p.vehicle_id for p in plans.values())
+            for i, plan in list(plans.items()):
+                checked = self._check(plan, who, net, vehicles.get(plan.vehicle_id), now)
+                if checked is not None:
+                    outcomes[i] = checked
+                    del plans[i]
+        if plans:
+            async with self.locks.hold(p.plan_id for p in plans.values()):
+                await self._publish(plans, outcomes, now)
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(items)
+        for o in done:
+            if o.reason is not None:
+                metrics.PLANS_REJECTED.labels(o.reason).inc()
+                if o.reason == "late":
+                    metrics.PLANS_LATE.inc()
+        return done
+
+    def _check(
+        self,
+        plan: ChargingPlan,
+        who: Principal,
+        net: Network,
+        vf: VehicleFacts | None,
+        now: datetime,
+    ) -> Outcome | None:
+        if who.role == "vehicle" and (vf is None or vf.owner_id != who.user_id):
+            reason = f"vehicle {plan.vehicle_id!r} is not registered to {who.name!r}"
+            err = FieldError(loc="vehicle_id", reason=reason)
+            return _reject(403, "forbidden", "not your vehicle", [err], plan)
+        area = net.areas.get(plan.market_area)
+        if area is None:
+            err = FieldError(loc="market_area", reason=f"unknown market area {plan.market_area!r}")
+            return _reject(422, "invalid", "invalid plan", [err], plan)
+        ctx = ValidationContext(
+            vehicles={vf.vehicle.id: vf.vehicle} if vf else {},
+            charging_points=net.points,
+            timezone=area.timezone,
+            mtu_minutes=area.mtu_minutes if area.mtu_minutes in MTU_CHOICES else 60,
+            price_min_eur_mwh=area.price_min_eur_mwh,
+            price_max_eur_mwh=area.price_max_eur_mwh,
+            gate_closure_local=area.gate_closure,
+        )
+        errors = validate_plan(plan, ctx)
+        late = late_errors(area, plan.delivery_day, now)
+        if late:
+            return _reject(409, "late", "gate closure passed", late + errors, plan)
+        if errors:
+            return _reject(422, "invalid", "invalid plan", errors, plan)
+        return None
+
+    async def _publish(
+        self, plans: dict[int, ChargingPlan], outcomes: list[Outcome | None], now: datetime
+    ) -> None:
+        async with storage_errors():
+            recorded = await self.store.lookup([p.plan_id for p in plans.values()])
+        send: list[tuple[int, ChargingPlan]] = []
+        for i, plan in plans.items():
+            verdict = _revision_verdict(plan, recorded.get(plan.plan_id))
+            if verdict is None:
+                send.append((i, plan))
+            else:
+                outcomes[i] = verdict
+        records = [(p.vehicle_id.encode(), encode_submitted(p, now)) for _, p in send]
+        results = await self.publisher.publish(self.topic, records) if records else []
+        acked: list[tuple[UUID, str, str, date, int]] = []
+        for (i, plan), exc in zip(send, results, strict=True):
+            if exc is None:
+                outcomes[i] = Outcome(202, plan.plan_id, plan.revision)
+                acked.append(
+                    (
+                        plan.plan_id,
+                        plan.vehicle_id,
+                        plan.market_area,
+                        plan.delivery_day,
+                        plan.revision,
+                    )
+                )
+            else:
+                outcomes[i] = _reject(
+                    503,
+                    "unavailable",
+                    "broker unavailable: not stored, retry with the same plan_id and revision",
+                    [],
+                    plan,
+                )
+        metrics.PLANS_ACCEPTED.inc(len(acked))
+        try:
+            await self.store.record(acked)
+        except Exception:  # the plans are stored in the broker: still 202 (see revisions.py)
+            metrics.REVISION_WRITE_ERRORS.inc(len(acked))
+            log.exception("could not record %d accepted revisions", len(acked))
+
+    async def cancel(self, plan_id: UUID, who: Principal) -> Outcome:
+        """Publish PlanCancelled for the newest accepted revision of ``plan_id``."""
+        async with self.locks.hold([plan_id]), storage_errors():
+            rec = (await self.store.lookup([plan_id])).get(plan_id)
+            if rec is None:
+                return Outcome(
+                    404,
+                    plan_id,
+                    None,
+                    "no accepted plan with this plan_id",
+                    [FieldError(loc="plan_id", reason="unknown plan_id")],
+                )
+            if who.role == "vehicle":
+                vf = (await self.facts.vehicles([rec.vehicle_id])).get(rec.vehicle_id)
+                if vf is None or vf.owner_id != who.user_id:
+                    reason = f"vehicle {rec.vehicle_id!r} is not registered to {who.name!r}"
+                    return _reject(
+                        403,
+                        "forbidden",
+                        "not your vehicle",
+                        [FieldError(loc="plan_id", reason=reason)],
+                    )
+            net = await self.facts.network()
+            return await self._cancel(rec, net, self.clock.now())
+
+    async def _cancel(self, rec: Recorded, net: Network, now: datetime) -> Outcome:
+        area = net.areas.get(rec.market_area)
+        late = late_errors(area, rec.delivery_day, now) if area else []
+        if late:
+            metrics.PLANS_LATE.inc()
+            return Outcome(409, rec.plan_id, rec.revision, "gate closure passed", late)
+        done = Outcome(202, rec.plan_id, rec.revision, "cancelled")
+        if rec.cancelled:
+            return done  # acknowledged before: idempotent
+        event = PlanCancelled(
+            plan_id=rec.plan_id,
+            revision=rec.revision,
+            vehicle_id=rec.vehicle_id,
+            market_area=rec.market_area,
+            delivery_day=rec.delivery_day,
+            occurred_at=now,
+        )
+        [exc] = await self.publisher.publish(
+            self.topic, [(rec.vehicle_id.encode(), event.model_dump_json().encode())]
+        )
+        if exc is not None:
+            return Outcome(503, rec.plan_id, rec.revision, "broker unavailable: not cancelled")
+        metrics.PLANS_CANCELLED.inc()
+        await self.store.mark_cancelled(rec.plan_id, rec.revision)
+        return done
+
+
+def _revision_verdict(plan: ChargingPlan, rec: Recorded | None) -> Outcome | None:
+    """None: publish it. Else the answer without publishing (idempotent 202 or 409)."""
+    if rec is None or (plan.revision > rec.revision and rec.vehicle_id == plan.vehicle_id):
+        return None
+    if rec.vehicle_id != plan.vehicle_id:
+        err = FieldError(loc="plan_id", reason="plan_id is already used for another vehicle")
+        return _reject(409, "conflict", "plan_id conflict", [err], plan)
+    if plan.revision < rec.revision:
+        reason = f"revision {plan.revision} is older than the accepted revision {rec.revision}"
+        return _reject(
+            409,
+            "stale_revision",
+            "older revision",
+            [FieldError(loc="revision", reason=reason)],
+            plan,
+        )
+    if rec.cancelled:
+        reason = f"plan was cancelled at revision {rec.revision}; submit a higher revision"
+        return _reject(
+            409, "cancelled", "plan cancelled", [FieldError(loc="revision", reason=reason)], plan
+        )
+    return Outcome(202, plan.plan_id, plan.revision)  # same revision again: already stored

@@ -1,0 +1,169 @@
+"""OpenAPI: request bodies (parsed by hand for speed), examples, and every error response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field, TypeAdapter
+
+from schemas.base import FieldError
+from schemas.plan import ChargingPlan
+from services.ingest.problems import PROBLEM_JSON, Problem, problem_body
+
+PLAN_EXAMPLE: dict[str, Any] = {
+    "plan_id": "6f1c2a52-8a55-4c8e-9f43-5d0c5a1b7e10",
+    "revision": 1,
+    "vehicle_id": "V001",
+    "market_area": "PL",
+    "delivery_day": "2026-11-26",
+    "initial_soc_kwh": 12.0,
+    "stops": [
+        {
+            "charging_point_id": "P-WORK-01",
+            "arrival": "2026-11-26T08:00:00+01:00",
+            "departure": "2026-11-26T16:30:00+01:00",
+            "trip_kwh_after": 6.0,
+        }
+    ],
+    "bid": [
+        {"energy_kwh": 10.0, "price_eur_mwh": 400.0},
+        {"energy_kwh": 20.0, "price_eur_mwh": 150.0},
+    ],
+}
+
+
+class PlanAccepted(BaseModel):
+    """The broker has acknowledged the plan (or its cancellation)."""
+
+    plan_id: str
+    revision: int
+    status: str = Field(examples=["accepted"], description='"accepted" or "cancelled"')
+
+
+class BatchItem(BaseModel):
+    index: int = Field(description="Position of the plan in the request")
+    plan_id: str | None
+    revision: int | None
+    status: str = Field(description='"accepted" or "rejected"')
+    http_status: int = Field(description="What a single-plan request would have answered")
+    detail: str
+    errors: list[FieldError]
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItem]
+
+
+def _err(loc: str, reason: str) -> FieldError:
+    return FieldError(loc=loc, reason=reason)
+
+
+def _example(status: int, detail: str, *errors: FieldError, slug: str | None = None) -> Any:
+    return {"value": problem_body(status, detail, errors, slug, "/charging-schedules/")}
+
+
+ERROR_EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
+    401: ("Missing, invalid or revoked token", _example(401, "invalid or revoked token")),
+    403: (
+        "A vehicle user submitted for someone else's vehicle",
+        _example(
+            403,
+            "not your vehicle",
+            _err("vehicle_id", "vehicle 'V007' is not registered to 'anna'"),
+        ),
+    ),
+    404: (
+        "No accepted plan with this plan_id",
+        _example(404, "no accepted plan with this plan_id", _err("plan_id", "unknown plan_id")),
+    ),
+    409: (
+        "Older revision, cancelled plan, or gate closure passed",
+        _example(
+            409,
+            "older revision",
+            _err("revision", "revision 1 is older than the accepted revision 2"),
+        ),
+    ),
+    413: (
+        "Body over the limit, or more plans than allowed in a batch",
+        _example(413, "request body exceeds the limit of 1048576 bytes"),
+    ),
+    422: (
+        "Invalid plan: every field error",
+        _example(
+            422,
+            "invalid plan",
+            _err("stops[1].arrival", "stops[1] overlaps stops[0]"),
+            _err("bid[0].energy_kwh", "energy 80 kWh exceeds what the stops can deliver: 44 kWh"),
+        ),
+    ),
+    429: (
+        "Per-token rate limit exceeded (see Retry-After)",
+        _example(429, "rate limit of 100 requests/s (burst 200) exceeded"),
+    ),
+    503: (
+        "Broker or database unavailable: nothing stored, retry after Retry-After",
+        _example(503, "broker unavailable: not stored, retry with the same plan_id and revision"),
+    ),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, example = ERROR_EXAMPLES[status]
+        content = {
+            PROBLEM_JSON: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {str(status): example},
+            }
+        }
+        response: dict[str, Any] = {"description": description, "content": content}
+        if status in (429, 503):
+            response["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
+            }
+        out[status] = response
+    return out
+
+
+def json_body(ref: str, examples: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{ref}"},
+                    "examples": examples,
+                }
+            },
+        }
+    }
+
+
+class BatchRequest(BaseModel):
+    plans: list[ChargingPlan] = Field(min_length=1, max_length=10_000)
+
+
+def install(app: FastAPI) -> None:
+    """Add the hand-parsed body models and the Problem schema to the generated document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for model in (ChargingPlan, BatchRequest, Problem):
+            schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,96 @@
+"""The newest accepted revision of each plan (table ``ingest_plan_revisions``).
+
+Order of operations, so that nothing is lost or doubled:
+1. read the recorded revision (older submitted revision -> 409, same -> idempotent 202);
+2. publish and wait for the broker ack;
+3. only then record the revision (a conditional upsert that never lowers it).
+A crash between 2 and 3 leaves the table one revision behind: the client's retry of the
+same revision is published again (a duplicate that consumers dedupe on plan_id+revision)
+and answered 202. Within one process, requests for the same plan_id are serialized
+(``PlanLocks``) so two concurrent revisions cannot both pass step 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Recorded:
+    plan_id: UUID
+    vehicle_id: str
+    market_area: str
+    delivery_day: date
+    revision: int
+    cancelled: bool
+
+
+_SELECT = (
+    "SELECT plan_id, vehicle_id, market_area, delivery_day, revision, cancelled "
+    "FROM ingest_plan_revisions WHERE plan_id = ANY($1::uuid[])"
+)
+# Never lowers a revision: a late write of an older revision changes nothing.
+_UPSERT = """
+INSERT INTO ingest_plan_revisions AS r (plan_id, vehicle_id, market_area, delivery_day, revision)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::integer[])
+ON CONFLICT (plan_id) DO UPDATE SET
+    vehicle_id = EXCLUDED.vehicle_id, market_area = EXCLUDED.market_area,
+    delivery_day = EXCLUDED.delivery_day, revision = EXCLUDED.revision,
+    cancelled = false, accepted_at = now()
+WHERE r.revision < EXCLUDED.revision
+"""
+_CANCEL = "UPDATE ingest_plan_revisions SET cancelled = true WHERE plan_id = $1 AND revision = $2"
+
+
+class RevisionStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def lookup(self, plan_ids: Sequence[UUID]) -> dict[UUID, Recorded]:
+        if not plan_ids:
+            return {}
+        rows = await self._pool.fetch(_SELECT, list(plan_ids))
+        return {r["plan_id"]: Recorded(**dict(r)) for r in rows}
+
+    async def record(self, accepted: Sequence[tuple[UUID, str, str, date, int]]) -> None:
+        """Record (plan_id, vehicle_id, market_area, delivery_day, revision) rows."""
+        if not accepted:
+            return
+        columns = list(zip(*accepted, strict=True))
+        await self._pool.execute(_UPSERT, *(list(c) for c in columns))
+
+    async def mark_cancelled(self, plan_id: UUID, revision: int) -> None:
+        await self._pool.execute(_CANCEL, plan_id, revision)
+
+
+class PlanLocks:
+    """Serializes requests touching the same plan_id within this process."""
+
+    def __init__(self) -> None:
+        self._busy: dict[UUID, asyncio.Event] = {}
+
+    @asynccontextmanager
+    async def hold(self, plan_ids: Iterable[UUID]) -> AsyncIterator[None]:
+        ids = set(plan_ids)
+        while True:
+            waiting = [self._busy[p] for p in ids if p in self._busy]
+            if not waiting:
+                break
+            await asyncio.gather(*(e.wait() for e in waiting))
+        # No await between the check above and taking the locks: this is atomic in asyncio.
+        done = asyncio.Event()
+        for p in ids:
+            self._busy[p] = done
+        try:
+            yield
+        finally:
+            for p in ids:
+                self._busy.pop(p, None)
+            done.set()

@@ -1,0 +1,39 @@
+"""Running the gateway: uvicorn with uvloop and httptools, settings from the environment."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import uvicorn
+
+from services.common.settings import load_settings
+from services.ingest.app import create_app
+from services.ingest.settings import Settings
+
+
+def app_from_env() -> object:
+    """Factory for `uvicorn --factory services.ingest.server:app_from_env` (several workers)."""
+    return create_app(load_settings(Settings))
+
+
+def serve(settings: Settings | None = None) -> None:
+    settings = settings or load_settings(Settings)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    common: dict[str, Any] = {
+        "host": settings.ingest_host,
+        "port": settings.ingest_port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,  # per-request logs cost ~15% throughput; /metrics counts them
+        "log_level": settings.log_level.lower(),
+    }
+    if settings.ingest_workers > 1:
+        uvicorn.run(
+            "services.ingest.server:app_from_env",
+            factory=True,
+            workers=settings.ingest_workers,
+            **common,
+        )  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
