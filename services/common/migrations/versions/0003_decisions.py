@@ -1,0 +1,139 @@
+"""Decisions service: plans and stops as submitted, auction runs, node results per MTU,
+schedule decisions, allocations, and the consumed Kafka offsets (stored with the writes).
+
+Revision ID: 0003_decisions
+Revises: 0002_ingest
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from services.common.migrate import execute_script
+
+revision = "0003_decisions"
+down_revision = "0002_ingest"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    execute_script(
+        """
+        CREATE TABLE plans (
+            plan_id          uuid PRIMARY KEY,
+            revision         integer NOT NULL,
+            vehicle_id       text NOT NULL,
+            market_area      text NOT NULL,
+            delivery_day     date NOT NULL,
+            status           text NOT NULL CHECK (status IN ('submitted', 'cancelled')),
+            initial_soc_kwh  double precision,
+            requested_kwh    double precision NOT NULL DEFAULT 0,
+            bid              jsonb NOT NULL DEFAULT '[]',
+            source           text,
+            event_id         uuid NOT NULL,
+            occurred_at      timestamptz NOT NULL,
+            stored_at        timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX plans_day_vehicle_idx ON plans (delivery_day, vehicle_id);
+        CREATE INDEX plans_area_day_idx ON plans (market_area, delivery_day);
+        CREATE TABLE plan_stops (
+            plan_id            uuid NOT NULL REFERENCES plans(plan_id) ON DELETE CASCADE,
+            seq                integer NOT NULL,
+            charging_point_id  text NOT NULL,
+            arrival            timestamptz NOT NULL,
+            departure          timestamptz NOT NULL,
+            trip_kwh_after     double precision NOT NULL DEFAULT 0,
+            PRIMARY KEY (plan_id, seq)
+        );
+        CREATE TABLE auction_runs (
+            market_area          text NOT NULL,
+            delivery_day         date NOT NULL,
+            run_id               text NOT NULL,
+            phase                smallint NOT NULL CHECK (phase IN (1, 2)),
+            fallback             boolean NOT NULL DEFAULT false,
+            what_if              boolean NOT NULL DEFAULT false,
+            mtu_minutes          integer NOT NULL,
+            mtu_starts           timestamptz[] NOT NULL,
+            prices_eur_mwh       double precision[] NOT NULL,
+            welfare_eur          double precision NOT NULL,
+            total_requested_kwh  double precision NOT NULL,
+            total_accepted_kwh   double precision NOT NULL,
+            coverage             double precision NOT NULL,
+            plans_total          integer NOT NULL DEFAULT 0,
+            plans_accepted       integer NOT NULL DEFAULT 0,
+            aggregate            jsonb,
+            parameters           jsonb,
+            event_id             uuid NOT NULL,
+            occurred_at          timestamptz NOT NULL,
+            stored_at            timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (market_area, delivery_day, run_id)
+        );
+        CREATE TABLE auction_node_results (
+            market_area         text NOT NULL,
+            delivery_day        date NOT NULL,
+            run_id              text NOT NULL,
+            node_id             text NOT NULL,
+            mtu_index           integer NOT NULL,
+            mtu_start           timestamptz NOT NULL,
+            energy_kwh          double precision NOT NULL,
+            price_eur_mwh       double precision NOT NULL,
+            congestion_eur_mwh  double precision,
+            PRIMARY KEY (market_area, delivery_day, run_id, node_id, mtu_index),
+            FOREIGN KEY (market_area, delivery_day, run_id)
+                REFERENCES auction_runs (market_area, delivery_day, run_id) ON DELETE CASCADE
+        );
+        CREATE TABLE schedule_decisions (
+            plan_id        uuid PRIMARY KEY,
+            revision       integer NOT NULL,
+            vehicle_id     text NOT NULL,
+            market_area    text NOT NULL,
+            delivery_day   date NOT NULL,
+            run_id         text NOT NULL,
+            phase          smallint NOT NULL CHECK (phase IN (1, 2)),
+            status         text NOT NULL CHECK (status IN ('accepted', 'rejected')),
+            reasons        jsonb NOT NULL DEFAULT '[]',
+            requested_kwh  double precision NOT NULL,
+            accepted_kwh   double precision NOT NULL,
+            coverage       double precision NOT NULL,
+            cost_eur       double precision NOT NULL,
+            event_id       uuid NOT NULL,
+            occurred_at    timestamptz NOT NULL,
+            stored_at      timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX schedule_decisions_day_vehicle_idx ON schedule_decisions (delivery_day, vehicle_id);
+        CREATE INDEX schedule_decisions_area_day_idx ON schedule_decisions (market_area, delivery_day);
+        CREATE TABLE decision_allocations (
+            plan_id            uuid NOT NULL REFERENCES schedule_decisions(plan_id) ON DELETE CASCADE,
+            charging_point_id  text NOT NULL,
+            mtu_start          timestamptz NOT NULL,
+            energy_kwh         double precision NOT NULL,
+            PRIMARY KEY (plan_id, charging_point_id, mtu_start)
+        );
+        CREATE TABLE consumed_offsets (
+            consumer     text NOT NULL,
+            topic        text NOT NULL,
+            partition    integer NOT NULL,
+            next_offset  bigint NOT NULL,
+            updated_at   timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, topic, partition)
+        );
+        CREATE TABLE consume_errors (
+            id          bigserial PRIMARY KEY,
+            consumer    text NOT NULL,
+            topic       text NOT NULL,
+            partition   integer NOT NULL,
+            "offset"    bigint NOT NULL,
+            reasons     jsonb NOT NULL,
+            value       bytea,
+            stored_at   timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (consumer, topic, partition, "offset")
+        )
+        """
+    )
+
+
+def downgrade() -> None:
+    execute_script(
+        "DROP TABLE consume_errors, consumed_offsets, decision_allocations, schedule_decisions, "
+        "auction_node_results, auction_runs, plan_stops, plans"
+    )

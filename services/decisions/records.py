@@ -1,0 +1,146 @@
+"""Turn a fetched Kafka batch into what one database transaction writes (pure, no I/O).
+
+Within a batch only the newest event per natural key is kept (the database applies the
+same order again, so older batches never overwrite newer rows):
+- decisions by plan_id, ordered by (revision, phase, occurred_at, event_id);
+- plans by plan_id, ordered by (revision, cancelled) — a cancellation of revision R beats
+  a (re)delivery of the submission of R;
+- auction runs by (market_area, delivery_day, run_id), ordered by (occurred_at, event_id).
+Unreadable records become `BadRecord`s (stored with their reasons, never fatal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from schemas.base import FieldError
+from schemas.events import PlanCancelled, PlanSubmitted
+from schemas.market import AuctionCleared, ScheduleDecision
+from schemas.parsing import errors_from, parse_plan_event
+
+Kind = Literal["decisions", "results", "plans"]
+PlanEvent = PlanSubmitted | PlanCancelled
+
+
+@dataclass(frozen=True)
+class Record:
+    """The part of a Kafka record we need (aiokafka's ConsumerRecord has these attributes)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    topic: str
+    partition: int
+    offset: int
+    reasons: list[FieldError]
+    value: bytes | None
+
+
+@dataclass
+class Batch:
+    decisions: dict[UUID, ScheduleDecision] = field(default_factory=dict)
+    plans: dict[UUID, PlanEvent] = field(default_factory=dict)
+    runs: dict[tuple[str, date, str], AuctionCleared] = field(default_factory=dict)
+    bad: list[BadRecord] = field(default_factory=list)
+    # (topic, partition) -> the next offset to read once this batch is committed
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    consumed: dict[str, int] = field(default_factory=dict)  # records per topic
+
+    def __len__(self) -> int:
+        return len(self.decisions) + len(self.plans) + len(self.runs) + len(self.bad)
+
+
+def decision_order(d: ScheduleDecision) -> tuple[int, int, datetime, UUID]:
+    return (d.revision, d.phase, d.occurred_at, d.event_id)
+
+
+def plan_order(p: PlanEvent) -> tuple[int, bool]:
+    return (p.revision, isinstance(p, PlanCancelled))
+
+
+def run_order(r: AuctionCleared) -> tuple[datetime, UUID]:
+    return (r.occurred_at, r.event_id)
+
+
+def _reasons(exc: Exception) -> list[FieldError]:
+    if isinstance(exc, ValidationError):
+        return errors_from(exc)
+    if isinstance(exc, _Invalid):
+        return exc.errors
+    return [FieldError(loc="", reason=str(exc) or type(exc).__name__)]
+
+
+def _parse(kind: Kind, value: bytes) -> Any:
+    if kind == "decisions":
+        return ScheduleDecision.model_validate_json(value)
+    if kind == "results":
+        return AuctionCleared.model_validate_json(value)
+    event, errors = parse_plan_event(value)
+    if event is None:
+        raise _Invalid(errors)
+    return event
+
+
+class _Invalid(ValueError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(map(str, errors)))
+        self.errors = errors
+
+
+def add(batch: Batch, kind: Kind, record: Record) -> None:
+    """Parse one record into the batch; keep only the newest event per natural key."""
+    key = (record.topic, record.partition)
+    batch.offsets[key] = max(batch.offsets.get(key, 0), record.offset + 1)
+    batch.consumed[record.topic] = batch.consumed.get(record.topic, 0) + 1
+    if record.value is None:
+        batch.bad.append(_bad(record, [FieldError(loc="", reason="empty record value")]))
+        return
+    try:
+        event = _parse(kind, record.value)
+    except (ValidationError, ValueError) as exc:
+        batch.bad.append(_bad(record, _reasons(exc)))
+        return
+    if isinstance(event, ScheduleDecision):
+        old = batch.decisions.get(event.plan_id)
+        if old is None or decision_order(event) > decision_order(old):
+            batch.decisions[event.plan_id] = event
+    elif isinstance(event, AuctionCleared):
+        run_key = (event.market_area, event.delivery_day, event.run_id)
+        old_run = batch.runs.get(run_key)
+        if old_run is None or run_order(event) > run_order(old_run):
+            batch.runs[run_key] = event
+    else:
+        old_plan = batch.plans.get(event.plan_id)
+        if old_plan is None or plan_order(event) > plan_order(old_plan):
+            batch.plans[event.plan_id] = event
+
+
+def add_bad(batch: Batch, record: Record, reasons: list[FieldError]) -> None:
+    """Count the record as consumed but unreadable (its offset still advances)."""
+    key = (record.topic, record.partition)
+    batch.offsets[key] = max(batch.offsets.get(key, 0), record.offset + 1)
+    batch.consumed[record.topic] = batch.consumed.get(record.topic, 0) + 1
+    batch.bad.append(_bad(record, reasons))
+
+
+def _bad(record: Record, reasons: list[FieldError]) -> BadRecord:
+    return BadRecord(record.topic, record.partition, record.offset, reasons, record.value)
+
+
+def merged_allocations(d: ScheduleDecision) -> list[tuple[str, datetime, float]]:
+    """Allocations summed per (point, MTU): one row per primary key, whatever the producer sent."""
+    total: dict[tuple[str, datetime], float] = {}
+    for a in d.allocations:
+        k = (a.charging_point_id, a.mtu_start)
+        total[k] = total.get(k, 0.0) + a.energy_kwh
+    return [(p, t, e) for (p, t), e in total.items()]

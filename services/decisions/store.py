@@ -1,0 +1,225 @@
+"""Write one consumed batch in ONE transaction: rows (COPY → staging → upsert) + offsets.
+
+Because the consumed offsets are committed together with the rows, a crash anywhere
+leaves the database either before or after the whole batch; the consumer then seeks to
+the stored offsets, so the effect on the database is exactly-once although Kafka delivers
+at least once. Upserts only replace a row with a newer one (see records.py for the order),
+so replays and re-deliveries of older events are no-ops.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import asyncpg
+
+from schemas.base import FieldError
+from services.decisions.records import Batch, Kind, Record, add, add_bad, merged_allocations
+from services.decisions.sql import (
+    APPLY_ALLOCATIONS,
+    APPLY_STOPS,
+    DELETE_ALLOCATIONS,
+    DELETE_STOPS,
+    LOCK_OFFSETS,
+    STAGING_TABLES,
+    UPSERT_DECISIONS,
+    UPSERT_NODE_RESULT,
+    UPSERT_OFFSET,
+    UPSERT_PLANS,
+    UPSERT_RUN,
+)
+
+DECISION_COLUMNS = (
+    "plan_id", "revision", "vehicle_id", "market_area", "delivery_day", "run_id", "phase",
+    "status", "reasons", "requested_kwh", "accepted_kwh", "coverage", "cost_eur",
+    "event_id", "occurred_at",
+)  # fmt: skip
+PLAN_COLUMNS = (
+    "plan_id", "revision", "vehicle_id", "market_area", "delivery_day", "status",
+    "initial_soc_kwh", "requested_kwh", "bid", "source", "event_id", "occurred_at",
+)  # fmt: skip
+
+
+NOTIFY_CHANNEL = "chargeflow_decisions"
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a batch changed: rows applied (new or newer), the rest were older duplicates."""
+
+    decisions: int
+    plans: int
+    runs: int
+    bad: int
+
+
+async def prepare(conn: asyncpg.Connection) -> None:
+    """Create this connection's staging tables (temporary, emptied at every commit)."""
+    for ddl in STAGING_TABLES:
+        await conn.execute(ddl)
+
+
+async def load_offsets(
+    conn: asyncpg.Connection | asyncpg.Pool, consumer: str
+) -> dict[tuple[str, int], int]:
+    rows = await conn.fetch(
+        "SELECT topic, partition, next_offset FROM consumed_offsets WHERE consumer = $1", consumer
+    )
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def write(
+    conn: asyncpg.Connection,
+    consumer: str,
+    records: list[tuple[Kind, Record]],
+    reject: FieldError | None = None,
+) -> tuple[Batch, Written]:
+    """Apply the records and store their offsets atomically (the connection must be prepared).
+
+    Records below the stored offset of their partition are skipped: the fetcher may return
+    records read before the rebalance listener's seek, or a zombie may replay them; the
+    offsets rows are locked first so two writers of one partition serialise here.
+    `reject`: store every record as unreadable with this reason (poison-record path).
+    """
+    async with conn.transaction():
+        partitions = sorted({(r.topic, r.partition) for _, r in records})
+        stored = {
+            (row["topic"], row["partition"]): row["next_offset"]
+            for row in await conn.fetch(
+                LOCK_OFFSETS, consumer, [t for t, _ in partitions], [p for _, p in partitions]
+            )
+        }
+        batch = Batch()
+        for kind, record in records:
+            if record.offset < stored.get((record.topic, record.partition), 0):
+                continue
+            if reject is None:
+                add(batch, kind, record)
+            else:
+                add_bad(batch, record, [reject])
+        if not batch.offsets:
+            return batch, Written(0, 0, 0, 0)
+        decisions = await _decisions(conn, batch)
+        plans = await _plans(conn, batch)
+        runs = await _runs(conn, batch)
+        await _bad(conn, consumer, batch)
+        if decisions or plans or runs:
+            # Delivered at commit to every replica's listener: their GET caches drop.
+            await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        await conn.executemany(
+            UPSERT_OFFSET, [(consumer, t, p, o) for (t, p), o in batch.offsets.items()]
+        )
+    return batch, Written(decisions, plans, runs, len(batch.bad))
+
+
+async def _decisions(conn: asyncpg.Connection, batch: Batch) -> int:
+    if not batch.decisions:
+        return 0
+    rows: list[tuple[object, ...]] = []
+    allocations: list[tuple[object, ...]] = []
+    for d in batch.decisions.values():
+        reasons = _jsonb([r.model_dump() for r in d.reasons])
+        rows.append(
+            (d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id,
+             d.phase, d.status, reasons, d.requested_kwh, d.accepted_kwh, d.coverage,
+             d.cost_eur, d.event_id, d.occurred_at)
+        )  # fmt: skip
+        allocations.extend((d.plan_id, p, t, e) for p, t, e in merged_allocations(d))
+    await conn.copy_records_to_table("stage_decisions", records=rows, columns=DECISION_COLUMNS)
+    if allocations:
+        await conn.copy_records_to_table("stage_allocations", records=allocations)
+    applied = _count(await conn.execute(UPSERT_DECISIONS))
+    if applied:
+        await conn.execute(DELETE_ALLOCATIONS)
+        await conn.execute(APPLY_ALLOCATIONS)
+    return applied
+
+
+async def _plans(conn: asyncpg.Connection, batch: Batch) -> int:
+    if not batch.plans:
+        return 0
+    rows: list[tuple[object, ...]] = []
+    stops: list[tuple[object, ...]] = []
+    for p in batch.plans.values():
+        if p.event_type == "PlanSubmitted":
+            bid = _jsonb([s.model_dump() for s in p.bid])
+            requested = sum(s.energy_kwh for s in p.bid)
+            rows.append(
+                (p.plan_id, p.revision, p.vehicle_id, p.market_area, p.delivery_day,
+                 "submitted", p.initial_soc_kwh, requested, bid, p.source, p.event_id,
+                 p.occurred_at)
+            )  # fmt: skip
+            stops.extend(
+                (p.plan_id, i, s.charging_point_id, s.arrival, s.departure, s.trip_kwh_after)
+                for i, s in enumerate(p.stops)
+            )
+        else:  # a cancellation keeps what was submitted (stops, bid) and marks it
+            rows.append(
+                (p.plan_id, p.revision, p.vehicle_id, p.market_area, p.delivery_day,
+                 "cancelled", None, 0.0, "[]", None, p.event_id, p.occurred_at)
+            )  # fmt: skip
+    await conn.copy_records_to_table("stage_plans", records=rows, columns=PLAN_COLUMNS)
+    if stops:
+        await conn.copy_records_to_table("stage_stops", records=stops)
+    applied = _count(await conn.execute(UPSERT_PLANS))
+    if applied and stops:
+        await conn.execute(DELETE_STOPS)
+        await conn.execute(APPLY_STOPS)
+    return applied
+
+
+async def _runs(conn: asyncpg.Connection, batch: Batch) -> int:
+    applied = 0
+    for r in batch.runs.values():
+        aggregate = r.aggregate.model_dump_json() if r.aggregate is not None else None
+        changed = await conn.fetchval(
+            UPSERT_RUN,
+            r.market_area, r.delivery_day, r.run_id, r.phase, r.fallback, r.what_if,
+            r.mtu_minutes, r.mtu_starts, r.prices_eur_mwh, r.welfare_eur,
+            r.total_requested_kwh, r.total_accepted_kwh, r.coverage, r.plans_total,
+            r.plans_accepted, aggregate, r.event_id, r.occurred_at,
+        )  # fmt: skip
+        if not changed:
+            continue  # an older or identical copy of a run we already hold
+        applied += 1
+        await conn.execute(
+            "DELETE FROM auction_node_results WHERE market_area = $1 AND delivery_day = $2 "
+            "AND run_id = $3",
+            r.market_area, r.delivery_day, r.run_id,
+        )  # fmt: skip
+        await conn.executemany(
+            UPSERT_NODE_RESULT,
+            [
+                (r.market_area, r.delivery_day, r.run_id, n.node_id, i, r.mtu_starts[i],
+                 n.energy_kwh[i], n.price_eur_mwh[i],
+                 n.congestion_eur_mwh[i] if n.congestion_eur_mwh is not None else None)
+                for n in r.nodes
+                for i in range(len(r.mtu_starts))
+            ],
+        )  # fmt: skip
+    return applied
+
+
+async def _bad(conn: asyncpg.Connection, consumer: str, batch: Batch) -> None:
+    if not batch.bad:
+        return
+    await conn.executemany(
+        "INSERT INTO consume_errors (consumer, topic, partition, \"offset\", reasons, value) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        [
+            (consumer, b.topic, b.partition, b.offset,
+             _jsonb([r.model_dump() for r in b.reasons]), b.value)
+            for b in batch.bad
+        ],
+    )  # fmt: skip
+
+
+def _jsonb(value: object) -> str:
+    # PostgreSQL's jsonb refuses the NUL character, which hostile input may carry.
+    return json.dumps(value).replace("\\u0000", "\\ufffd")
+
+
+def _count(status: str) -> int:
+    """Rows of an `INSERT 0 n` command status."""
+    return int(status.rsplit(" ", 1)[-1])

@@ -1,0 +1,87 @@
+"""Fixtures for the decisions service on the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from services.common.kafka import (
+    AUCTION_RESULTS,
+    CHARGING_PLANS,
+    SCHEDULE_DECISIONS,
+    TopicSpec,
+    ensure_topics,
+)
+from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
+from services.decisions.records import Kind
+
+# Short group timings: Tansu completes a join only after about a session timeout.
+FAST = {"session_timeout_ms": 1000, "heartbeat_ms": 200}
+
+
+class Topics:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.decisions = prefix + SCHEDULE_DECISIONS
+        self.results = prefix + AUCTION_RESULTS
+        self.plans = prefix + CHARGING_PLANS
+
+    def kinds(self) -> dict[str, Kind]:
+        return {self.decisions: "decisions", self.results: "results", self.plans: "plans"}
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap: str) -> Topics:
+    t = Topics(f"dec-{uuid.uuid4().hex[:8]}.")
+    specs = tuple(TopicSpec(n) for n in (SCHEDULE_DECISIONS, AUCTION_RESULTS, CHARGING_PLANS))
+    await ensure_topics(kafka_bootstrap, specs, partitions=2, prefix=t.prefix)
+    return t
+
+
+Start = Callable[..., Awaitable[tuple[DecisionsConsumer, "asyncio.Task[None]"]]]
+
+
+@pytest.fixture
+async def start_consumer(kafka_bootstrap: str, pool: Any, topics: Topics) -> AsyncIterator[Start]:
+    """Start a consumer task on the test topics; it is cancelled at the end of the test."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(
+        name: str | None = None, **kwargs: Any
+    ) -> tuple[DecisionsConsumer, asyncio.Task[None]]:
+        config = ConsumerConfig(
+            bootstrap=kafka_bootstrap, topics=topics.kinds(), name=name or topics.prefix,
+            batch_max=kwargs.pop("batch_max", 5000), wait_ms=100, **FAST,
+        )  # fmt: skip
+        consumer = DecisionsConsumer(pool, config, **kwargs)
+        task = asyncio.create_task(consumer.run())
+        tasks.append(task)
+        waiter = asyncio.create_task(consumer.assigned.wait())
+        done, _ = await asyncio.wait(
+            {waiter, task}, timeout=30, return_when=asyncio.FIRST_COMPLETED
+        )
+        if task in done:
+            waiter.cancel()
+            task.result()  # raises what killed it
+        assert waiter in done, "consumer got no partitions within 30 s"
+        return consumer, task
+
+    yield start
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
+    """Poll `check` until it is true (the consumer is asynchronous by design)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached within {within:.0f} s")
+        await asyncio.sleep(0.1)
