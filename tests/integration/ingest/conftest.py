@@ -40,7 +40,7 @@ def plan(vehicle: str = "V001", revision: int = 1, **changes: Any) -> dict[str, 
         ],
         "bid": [
             {"energy_kwh": 10.0, "price_eur_mwh": 400.0},
-            {"energy_kwh": 20.0, "price_eur_mwh": 150.0},
+            {"energy_kwh": 15.0, "price_eur_mwh": 150.0},
         ],
     }
     body.update(changes)

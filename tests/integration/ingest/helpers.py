@@ -11,8 +11,9 @@ from aiokafka import AIOKafkaConsumer
 from schemas.parsing import parse_plan_event
 
 
-async def read_events(consumer: AIOKafkaConsumer, expected: int, settle_s: float = 0.7,
-                      timeout_s: float = 15.0) -> list[tuple[bytes | None, Any]]:
+async def read_events(
+    consumer: AIOKafkaConsumer, expected: int, settle_s: float = 0.7, timeout_s: float = 15.0
+) -> list[tuple[bytes | None, Any]]:
     """Records until `expected` arrived, then `settle_s` more to catch any extra."""
     out: list[tuple[bytes | None, Any]] = []
     deadline = time.monotonic() + timeout_s

@@ -60,14 +60,21 @@ async def test_vehicle_user_gets_403_for_a_vehicle_not_theirs(make_gateway, toke
 async def test_invalid_plan_gets_422_listing_every_field_error(make_gateway, tokens):
     client, _ = await make_gateway()
     stops = [
-        {"charging_point_id": "P-WORK-01", "arrival": "2026-11-26T08:00:00+01:00",
-         "departure": "2026-11-26T16:30:00+01:00"},
-        {"charging_point_id": "P-NOPE", "arrival": "2026-11-26T10:00:00+01:00",
-         "departure": "2026-11-26T18:00:00+01:00"},
+        {
+            "charging_point_id": "P-WORK-01",
+            "arrival": "2026-11-26T08:00:00+01:00",
+            "departure": "2026-11-26T16:30:00+01:00",
+        },
+        {
+            "charging_point_id": "P-NOPE",
+            "arrival": "2026-11-26T10:00:00+01:00",
+            "departure": "2026-11-26T18:00:00+01:00",
+        },
     ]
     bid = [{"energy_kwh": 5.0, "price_eur_mwh": 100.0}, {"energy_kwh": 5.0, "price_eur_mwh": 300.0}]
     response = await client.post(
-        URL, json=plan(stops=stops, bid=bid, initial_soc_kwh=99.0),
+        URL,
+        json=plan(stops=stops, bid=bid, initial_soc_kwh=99.0),
         headers=auth(tokens["driver-anna"]),
     )
     assert response.status_code == 422
@@ -95,15 +102,20 @@ async def test_schema_errors_and_naive_timestamps_get_422(make_gateway, tokens):
 async def test_plan_after_gate_closure_gets_409(make_gateway, tokens):
     client, _ = await make_gateway()
     day = "2026-11-25"  # closed at 2026-11-24T12:00:00+01:00
-    stop = {"charging_point_id": "P-WORK-01", "arrival": f"{day}T18:00:00+01:00",
-            "departure": f"{day}T22:00:00+01:00"}
+    stop = {
+        "charging_point_id": "P-WORK-01",
+        "arrival": f"{day}T18:00:00+01:00",
+        "departure": f"{day}T22:00:00+01:00",
+    }
     response = await client.post(
         URL, json=plan(delivery_day=day, stops=[stop]), headers=auth(tokens["driver-anna"])
     )
     assert response.status_code == 409
     [error] = response.json()["errors"]
-    assert error == {"loc": "delivery_day",
-                     "reason": "gate closure for 2026-11-25 passed at 2026-11-24T12:00:00+01:00"}
+    assert error == {
+        "loc": "delivery_day",
+        "reason": "gate closure for 2026-11-25 passed at 2026-11-24T12:00:00+01:00",
+    }
 
 
 async def test_resubmission_is_idempotent_and_older_revision_gets_409(
@@ -116,7 +128,9 @@ async def test_resubmission_is_idempotent_and_older_revision_gets_409(
     assert (await client.post(URL, json=body, headers=headers)).status_code == 202
     older = await client.post(URL, json={**body, "revision": 1}, headers=headers)
     assert older.status_code == 409 and older.json()["errors"][0]["loc"] == "revision"
-    assert (await client.post(URL, json={**body, "revision": 3}, headers=headers)).status_code == 202
+    assert (
+        await client.post(URL, json={**body, "revision": 3}, headers=headers)
+    ).status_code == 202
     consumer = await consumer_factory(app.state.settings.plans_topic)
     events = await read_events(consumer, 2)
     assert [e.revision for _, e in events] == [2, 3]
@@ -136,8 +150,9 @@ async def test_crash_between_ack_and_revision_write_still_accepts_the_retry(
     body = plan("V003")
     headers = auth(tokens["fleet-demo"])
     assert (await client.post(URL, json=body, headers=headers)).status_code == 202
-    row = await pool.fetchrow("SELECT * FROM ingest_plan_revisions WHERE plan_id = $1",
-                              uuid.UUID(body["plan_id"]))
+    row = await pool.fetchrow(
+        "SELECT * FROM ingest_plan_revisions WHERE plan_id = $1", uuid.UUID(body["plan_id"])
+    )
     assert row is None
     store.record = real_record
     assert (await client.post(URL, json=body, headers=headers)).status_code == 202
