@@ -24,6 +24,7 @@ app.add_typer(common_app, name=None)
 _PARTS = [
     ("services.aggregator.auction.cli", "app", "auction"),
     ("services.ingest.cli", "app", "ingest"),
+    ("services.decisions.cli", "app", "decisions"),
 ]
 for module_name, attr, verb in _PARTS:
     try:

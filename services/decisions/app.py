@@ -1,0 +1,127 @@
+"""The decisions service: consumer task, LISTEN task and pool in the lifespan; the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+
+from services.common import registry, stackfile
+from services.common.auth import TokenCache
+from services.common.clock import Clock
+from services.common.kafka import (
+    AUCTION_RESULTS,
+    CHARGING_PLANS,
+    SCHEDULE_DECISIONS,
+    TopicSpec,
+    ensure_topics,
+)
+from services.common.metrics import http_metrics_middleware
+from services.decisions import problems
+from services.decisions.cache import ResponseCache, listen
+from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
+from services.decisions.queries import Zones
+from services.decisions.records import Kind
+from services.decisions.routes import decisions, health, operator
+from services.decisions.settings import Settings
+from services.decisions.store import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+TOPIC_KINDS: dict[str, Kind] = {
+    SCHEDULE_DECISIONS: "decisions",
+    AUCTION_RESULTS: "results",
+    CHARGING_PLANS: "plans",
+}
+
+DESCRIPTION = """Every vehicle's decision for a delivery day (JSON with ETag, or OCPP 2.0.1
+charging profiles) and the operator's day summaries. Errors are RFC 9457 problem details."""
+
+
+async def supervise(consumer: DecisionsConsumer, max_backoff_s: float = 30.0) -> None:
+    """Run the consumer forever; after a failure (broker or database down) restart it."""
+    backoff = 1.0
+    while True:
+        try:
+            await consumer.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("decisions consumer failed; restarting in %.0f s", backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(max_backoff_s, backoff * 2)
+        else:
+            backoff = 1.0
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The app; broker, database pool, consumer and cache listener start in its lifespan."""
+    clock = clock or Clock.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = stackfile.database_url(settings)
+        pool = await asyncpg.create_pool(
+            url, min_size=2, max_size=settings.decisions_pool_size, command_timeout=30
+        )
+        tasks: list[asyncio.Task[None]] = []
+        app.state.pool = pool
+        app.state.tokens = TokenCache(
+            lambda token: registry.authenticate(pool, token), settings.decisions_token_ttl_s
+        )
+        app.state.cache = ResponseCache(settings.decisions_cache_ttl_s)
+        app.state.zones = Zones()
+        app.state.consumer = None
+        try:
+            tasks.append(asyncio.create_task(listen(url, NOTIFY_CHANNEL, app.state.cache)))
+            if settings.decisions_consume:
+                app.state.consumer = await _start_consumer(settings, pool, clock, tasks)
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await pool.close()
+
+    app = FastAPI(
+        title="chargeflow decisions", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.middleware("http")(http_metrics_middleware("decisions"))
+    app.include_router(decisions.router)
+    app.include_router(operator.router)
+    app.include_router(health.router)
+    return app
+
+
+async def _start_consumer(
+    settings: Settings, pool: asyncpg.Pool, clock: Clock, tasks: list[asyncio.Task[None]]
+) -> DecisionsConsumer:
+    bootstrap = stackfile.kafka_bootstrap(settings)
+    prefix = settings.decisions_topic_prefix
+    await ensure_topics(
+        bootstrap,
+        tuple(TopicSpec(name) for name in TOPIC_KINDS),
+        partitions=settings.decisions_topic_partitions,
+        prefix=prefix,
+    )
+    config = ConsumerConfig(
+        bootstrap=bootstrap,
+        topics={prefix + name: kind for name, kind in TOPIC_KINDS.items()},
+        name=settings.decisions_consumer,
+        batch_max=settings.decisions_batch_max,
+        wait_ms=settings.decisions_batch_wait_ms,
+        session_timeout_ms=settings.decisions_session_timeout_ms,
+        heartbeat_ms=settings.decisions_heartbeat_ms,
+    )
+    consumer = DecisionsConsumer(pool, config, clock)
+    tasks.append(asyncio.create_task(supervise(consumer)))
+    log.info("decisions consumer on %s: %s", bootstrap, ", ".join(config.topics))
+    return consumer

@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the pool, the response cache, the authenticated caller and its role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.common.auth import TokenCache
+from services.common.registry import Principal
+from services.decisions.cache import ResponseCache
+from services.decisions.problems import ProblemError
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="API token from `chargeflow token create`; sent as `Authorization: Bearer cf_...`",
+)
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="chargeflow"'}
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def get_cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.cache
+    return cache
+
+
+async def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller behind the bearer token, or 401."""
+    if credentials is None or not credentials.credentials.strip():
+        raise ProblemError(401, "missing bearer token", headers=_CHALLENGE)
+    tokens: TokenCache = request.app.state.tokens
+    principal = await tokens.principal(credentials.credentials.strip())
+    if principal is None:
+        raise ProblemError(401, "invalid or revoked token", headers=_CHALLENGE)
+    return principal
+
+
+async def operator_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+    """The caller, who must be an operator or admin (403 otherwise)."""
+    if principal.role not in ("operator", "admin"):
+        raise ProblemError(403, "the operator or admin role is required")
+    return principal
+
+
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+OperatorUser = Annotated[Principal, Depends(operator_user)]
+
+
+def owner_filter(principal: Principal) -> int | None:
+    """The owner id whose vehicles the caller may see; None = every vehicle (operator, admin)."""
+    return principal.user_id if principal.role == "vehicle" else None

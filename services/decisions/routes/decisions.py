@@ -1,0 +1,97 @@
+"""Vehicle API: the caller's decisions of a day (JSON, ETag) and one decision as OCPP."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import Response
+
+from services.decisions import ocpp, queries
+from services.decisions.deps import CacheDep, CurrentUser, PoolDep, owner_filter
+from services.decisions.problems import ProblemError
+
+router = APIRouter(prefix="/charging-schedules-decisions", tags=["vehicles"])
+
+# Decisions change (phase 2 replaces phase 1): clients revalidate every time, cheaply via ETag.
+CACHE_CONTROL = "private, no-cache"
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _answer(body: bytes, etag: str, if_none_match: str | None) -> Response:
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization"}
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers, media_type="application/json")
+
+
+@router.get("/")
+async def list_decisions(
+    request: Request,
+    pool: PoolDep,
+    cache: CacheDep,
+    principal: CurrentUser,
+    delivery_day: Annotated[date, Query(description="Local delivery day, YYYY-MM-DD")],
+    vehicle_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The caller's plans of a delivery day with their decisions (only the caller's vehicles)."""
+    owner = owner_filter(principal)
+    key = (owner, delivery_day, vehicle_id)
+    hit = cache.get(key)
+    if hit is not None:
+        return _answer(hit.body, hit.etag, if_none_match)
+    version = cache.version
+    if vehicle_id is not None and not await queries.vehicle_visible(pool, vehicle_id, owner):
+        raise ProblemError(404, f"no vehicle {vehicle_id!r} among yours")
+    items = await queries.decisions_of_day(
+        pool, request.app.state.zones, delivery_day, vehicle_id, owner
+    )
+    body = orjson.dumps({"delivery_day": delivery_day.isoformat(), "decisions": items})
+    etag = _etag(body)
+    cache.put(key, body, etag, version)
+    return _answer(body, etag, if_none_match)
+
+
+@router.get("/{plan_id}/ocpp")
+async def decision_as_ocpp(
+    plan_id: UUID,
+    pool: PoolDep,
+    principal: CurrentUser,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The decision as one OCPP 2.0.1 ChargingProfile per charging point (404 if not yours)."""
+    found = await queries.one_decision(pool, plan_id, owner_filter(principal))
+    if found is None:
+        raise ProblemError(404, f"no decision for plan {plan_id} among yours")
+    row, allocations = found
+    items = ocpp.profiles(
+        plan_id,
+        [(a["charging_point_id"], a["mtu_start"], a["energy_kwh"]) for a in allocations],
+        queries.mtu_length(row),
+    )
+    body = orjson.dumps(
+        {
+            "plan_id": str(plan_id),
+            "revision": row["revision"],
+            "vehicle_id": row["vehicle_id"],
+            "status": row["status"],
+            "accepted_kwh": row["accepted_kwh"],
+            "profiles": items,
+        }
+    )
+    return _answer(body, _etag(body), if_none_match)
