@@ -85,3 +85,64 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not reached within {within:.0f} s")
         await asyncio.sleep(0.1)
+
+
+class Service:
+    """The decisions app served by uvicorn on a free port, with its own users and vehicles."""
+
+    def __init__(self, base_url: str, tokens: dict[str, str], vehicles: dict[str, str]) -> None:
+        self.base_url = base_url
+        self.tokens = tokens  # user name -> bearer token
+        self.vehicles = vehicles  # user name -> its vehicle id
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+@pytest.fixture
+async def service(
+    kafka_bootstrap: str, database_url: str, pool: Any, topics: Topics
+) -> AsyncIterator[Service]:
+    import uvicorn
+
+    from schemas.network import Vehicle
+    from services.common import registry
+    from services.common.embedded import free_port
+    from services.decisions.app import create_app
+    from services.decisions.settings import Settings
+
+    tag = uuid.uuid4().hex[:6]
+    tokens, vehicles = {}, {}
+    async with pool.acquire() as conn:
+        await registry.upsert_market_area(conn, registry.MarketArea(id="PL"))
+        for user, role in (("anna", "vehicle"), ("bob", "vehicle"), ("op", "operator")):
+            name = f"{user}-{tag}"
+            await registry.ensure_user(conn, name, role)  # type: ignore[arg-type]
+            tokens[user] = (await registry.create_token(conn, name))[1]
+            if role == "vehicle":
+                vehicles[user] = f"V-{user}-{tag}"
+                await registry.upsert_vehicle(
+                    conn, Vehicle(id=vehicles[user], battery_kwh=60, max_power_kw=11), name
+                )
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+        decisions_topic_prefix=topics.prefix, decisions_consumer=topics.prefix,
+        decisions_session_timeout_ms=1000, decisions_heartbeat_ms=200,
+        decisions_batch_wait_ms=50, decisions_port=free_port(),
+    )  # fmt: skip
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=settings.decisions_port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        consumer = app.state.consumer
+        await asyncio.wait_for(consumer.assigned.wait(), timeout=30)
+        yield Service(f"http://127.0.0.1:{settings.decisions_port}", tokens, vehicles)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=15)

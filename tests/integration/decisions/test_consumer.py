@@ -147,7 +147,7 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     await start_consumer()
     await eventually(lambda: _all_consumed(pool, topics.prefix, 4))
     errors = await pool.fetch(
-        "SELECT reasons FROM consume_errors WHERE consumer = $1 ORDER BY partition, \"offset\"",
+        'SELECT reasons FROM consume_errors WHERE consumer = $1 ORDER BY partition, "offset"',
         topics.prefix,
     )
     assert len(errors) == 3
