@@ -103,7 +103,8 @@ async def test_sigkill_between_batches_loses_and_doubles_nothing(
     assert len(rows) == PLANS
     assert {(r["revision"], r["n"]) for r in rows} == {(2, 1)}
     # The restarted process applied exactly what the killed one had not committed.
-    pattern = rf'chargeflow_events_consumed_total{{service="decisions",topic="{re.escape(topics.decisions)}"}} (\S+)'
+    topic = re.escape(topics.decisions)
+    pattern = rf'chargeflow_events_consumed_total{{service="decisions",topic="{topic}"}} (\S+)'
     match = re.search(pattern, metrics)
     assert match is not None, metrics[:2000]
     assert float(match.group(1)) == total - at_kill
