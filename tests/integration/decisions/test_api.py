@@ -18,7 +18,7 @@ from schemas.plan import BidStep, Stop
 from services.common import registry
 from services.decisions.ocpp import profile_energy_kwh
 from tests.integration.decisions.conftest import eventually
-from tests.integration.decisions.factories import DAY, cleared, decision, mtus
+from tests.unit.decisions.factories import DAY, cleared, decision, mtus
 
 pytestmark = pytest.mark.integration
 

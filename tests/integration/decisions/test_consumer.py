@@ -10,7 +10,7 @@ import pytest
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.plan import BidStep, Stop
 from tests.integration.decisions.conftest import eventually
-from tests.integration.decisions.factories import DAY, cleared, decision, later
+from tests.unit.decisions.factories import DAY, cleared, decision, later
 
 pytestmark = pytest.mark.integration
 

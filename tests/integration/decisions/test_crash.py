@@ -15,7 +15,7 @@ import pytest
 
 from services.common.embedded import free_port
 from tests.integration.decisions.conftest import eventually
-from tests.integration.decisions.factories import decision
+from tests.unit.decisions.factories import decision
 
 pytestmark = pytest.mark.integration
 
