@@ -15,14 +15,14 @@ from services.common import registry, stackfile
 from services.common.auth import TokenCache
 from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics
-from services.common.metrics import http_metrics_middleware
 from services.ingest import openapi, problems
 from services.ingest.facts import RegistryFacts
 from services.ingest.gateway import Gateway
+from services.ingest.httpmetrics import HttpMetricsMiddleware
 from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, RateLimiter
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import RevisionStore
-from services.ingest.routes import health, plans
+from services.ingest.routes import bench, health, plans
 from services.ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(BodyTooLarge, too_large)
     app.include_router(plans.router)
     app.include_router(health.router)
+    if settings.bench_noop_route:
+        app.include_router(bench.router)
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
         limits={"/charging-schedules/batch": settings.max_batch_body_bytes},
     )
-    app.middleware("http")(http_metrics_middleware("ingest"))  # outermost: sees every status
+    app.add_middleware(HttpMetricsMiddleware, service="ingest")  # outermost: every status
     openapi.install(app)
     return app

@@ -78,6 +78,9 @@ class RegistryFacts:
         found: dict[str, VehicleFacts | None] = {}
         missing: list[str] = []
         for vid in set(ids):
+            if "\x00" in vid:  # PostgreSQL text cannot hold NUL: such a vehicle cannot exist
+                found[vid] = None
+                continue
             hit = self._vehicles.get(vid)
             if hit is not None and hit[0] > now:
                 found[vid] = hit[1]

@@ -41,3 +41,6 @@ class Settings(CommonSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # Benchmarks only: mount POST /_bench/noop (reads the body, answers 202) on this server.
+    bench_noop_route: bool = False

@@ -192,3 +192,31 @@ async def test_rate_limit_per_token_gets_429_with_retry_after(make_gateway, toke
     assert int(response.headers["retry-after"]) >= 1
     other = await client.post(URL, json=plan("V002"), headers=auth(tokens["fleet-demo"]))
     assert other.status_code == 202  # the limit is per token
+
+
+async def test_nul_character_in_vehicle_id_is_422_not_a_database_error(make_gateway, tokens):
+    # Found by the fuzzer: PostgreSQL text cannot hold NUL, the lookup used to fail with 503.
+    client, _ = await make_gateway()
+    response = await client.post(URL, json=plan("V\x00"), headers=auth(tokens["operator"]))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == "vehicle_id"
+
+
+async def test_metrics_count_requests_by_route_and_plans_by_reason(make_gateway, tokens):
+    client, _ = await make_gateway()
+    await client.post(URL, json=plan(), headers=auth(tokens["driver-anna"]))
+    await client.post(URL, json=plan("V002"), headers=auth(tokens["driver-anna"]))
+    text = (await client.get("/metrics")).text
+    assert (
+        'chargeflow_http_requests_total{method="POST",route="/charging-schedules/",'
+        'service="ingest",status="202"}' in text
+    )
+    assert 'chargeflow_plans_rejected_total{reason="forbidden"}' in text
+    for name in (
+        "chargeflow_plans_accepted_total",
+        "chargeflow_ingest_publish_duration_seconds",
+        "chargeflow_http_request_duration_seconds_bucket",
+    ):
+        assert name in text
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}

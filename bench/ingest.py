@@ -1,0 +1,320 @@
+"""Benchmark the ingest gateway on the embedded stack (Tansu broker + PostgreSQL).
+
+Starts the stack, seeds the example network, starts the gateway (`python -m services.ingest`,
+uvicorn + uvloop + httptools, rate limit off, clock frozen before gate closure) in a
+subprocess and drives it with a keep-alive HTTP load generator (aiohttp + uvloop, one process):
+
+- single-plan POST /charging-schedules/ with --clients concurrent clients, each plan new;
+- POST /charging-schedules/batch with --batch plans per request (--batch-clients clients);
+- the same two loads against POST /_bench/noop on the same server (same middleware, no
+  work): the baseline. The ratio gateway/no-op is the figure that travels across machines.
+
+Each scenario: 2 s warm-up, then --repeat runs of --seconds; plans/s is the median of the
+runs, p50/p99 latency are over all requests of all runs. --profile samples the gateway with
+py-spy during one extra single-plan run and prints where its time goes.
+
+    .venv/bin/python bench/ingest.py [--seconds 8] [--repeat 3] [--clients 64] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import orjson
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.common import migrate, registry, seed
+from services.common.embedded import EmbeddedStack, free_port
+
+DAY = "2026-11-26"
+CLOCK = "2026-11-25T08:00:00+00:00"  # 09:00 Warsaw: DAY open until 12:00 local
+
+
+def plan_template(i: int) -> bytes:
+    body = {
+        "plan_id": "@@PID@@",
+        "revision": 1,
+        "vehicle_id": f"V{i % 20 + 1:03d}",
+        "market_area": "PL",
+        "delivery_day": DAY,
+        "initial_soc_kwh": 8.0,
+        "stops": [
+            {
+                "charging_point_id": f"P-HOME-{i % 20 + 1:02d}",
+                "arrival": f"{DAY}T00:00:00+01:00",
+                "departure": f"{DAY}T07:00:00+01:00",
+                "trip_kwh_after": 6.0,
+            },
+            {
+                "charging_point_id": f"P-WORK-{i % 10 + 1:02d}",
+                "arrival": f"{DAY}T08:00:00+01:00",
+                "departure": f"{DAY}T16:30:00+01:00",
+                "trip_kwh_after": 6.0,
+            },
+        ],
+        "bid": [
+            {"energy_kwh": 10.0, "price_eur_mwh": 400.0},
+            {"energy_kwh": 12.0, "price_eur_mwh": 150.0},
+        ],
+    }
+    return orjson.dumps(body)
+
+
+TEMPLATES = [plan_template(i) for i in range(20)]
+
+
+def one_plan() -> bytes:
+    t = TEMPLATES[uuid.uuid4().int % 20]
+    return t.replace(b"@@PID@@", str(uuid.uuid4()).encode())
+
+
+def batch_body(n: int) -> bytes:
+    return b'{"plans":[' + b",".join(one_plan() for _ in range(n)) + b"]}"
+
+
+@dataclass
+class Run:
+    plans_per_s: float
+    latencies: list[float]
+    statuses: Counter[int]
+
+
+async def drive(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+    per_request: int,
+) -> Run:
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    stop_at = time.monotonic() + seconds
+
+    async def client() -> None:
+        while time.monotonic() < stop_at:
+            body = one_plan() if per_request == 1 else batch_body(per_request)
+            t0 = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                statuses[response.status] += 1
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.monotonic() - started
+    return Run(len(latencies) * per_request / elapsed, latencies, statuses)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def scenario(
+    base: str, path: str, token: str, clients: int, per_request: int, seconds: float, repeat: int
+) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    async with aiohttp.ClientSession(base, connector=connector) as session:
+        await drive(session, path, headers, clients, 2.0, per_request)  # warm-up
+        runs = [
+            await drive(session, path, headers, clients, seconds, per_request)
+            for _ in range(repeat)
+        ]
+    latencies = [x for r in runs for x in r.latencies]
+    statuses: Counter[int] = sum((r.statuses for r in runs), Counter())
+    return {
+        "plans_per_s": statistics.median(r.plans_per_s for r in runs),
+        "runs": [round(r.plans_per_s) for r in runs],
+        "p50_ms": pct(latencies, 0.50),
+        "p99_ms": pct(latencies, 0.99),
+        "requests": len(latencies),
+        "statuses": dict(statuses),
+    }
+
+
+async def prepare_db(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    try:
+        await seed.apply(conn, seed.load())
+        _, token = await registry.create_token(conn, "operator", "bench")
+        return token
+    finally:
+        await conn.close()
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gateway exited at start-up")
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("gateway not ready")
+
+
+BUCKETS = [  # innermost match wins: where the gateway process spends its time
+    ("kafka client (aiokafka)", "aiokafka"),
+    ("database (asyncpg)", "asyncpg"),
+    ("plan parsing + validation (schemas, pydantic)", "/schemas/"),
+    ("prometheus metrics", "prometheus_client"),
+    ("ingest gateway code", "services/ingest"),
+    ("FastAPI/Starlette routing, middleware", "starlette"),
+    ("FastAPI", "fastapi"),
+    ("uvicorn/httptools HTTP", "uvicorn"),
+    ("asyncio event loop", "asyncio"),
+]
+
+
+def summarize_profile(raw: Path) -> list[str]:
+    buckets: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        leaves[frames[-1]] += n
+        for frame in reversed(frames):
+            hit = next((name for name, key in BUCKETS if key in frame), None)
+            if hit:
+                buckets[hit] += n
+                break
+        else:
+            buckets["other (idle, interpreter)"] += n
+    lines = [f"  {100 * n / total:5.1f}%  {name}" for name, n in buckets.most_common()]
+    lines.append("  top self-time frames:")
+    lines += [f"  {100 * n / total:5.1f}%  {f[:110]}" for f, n in leaves.most_common(12)]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--batch-clients", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    uvloop.install()
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedStack(Path(tmp)) as infra:
+        migrate.upgrade(infra.database_url)
+        token = asyncio.run(prepare_db(infra.database_url))
+        port = free_port()
+        env = os.environ | {
+            "CHARGEFLOW_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+            "CHARGEFLOW_DATABASE_URL": infra.database_url,
+            "CHARGEFLOW_INGEST_PORT": str(port),
+            "CHARGEFLOW_INGEST_WORKERS": str(args.workers),
+            "CHARGEFLOW_RATE_LIMIT_PER_S": "0",
+            "CHARGEFLOW_BENCH_NOOP_ROUTE": "1",
+            "CHARGEFLOW_CLOCK_SPEED": "0",
+            "CHARGEFLOW_CLOCK_START": CLOCK,
+            "CHARGEFLOW_LOG_LEVEL": "WARNING",
+            "CHARGEFLOW_STATE_DIR": tmp,
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "services.ingest"], env=env, start_new_session=True
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base, server)
+            run(args, base, token, server.pid)
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
+    print(
+        f"setup: {os.cpu_count()} CPUs shared by load generator, gateway ({args.workers} "
+        f"worker(s)), Tansu broker and PostgreSQL; plans of 2 stops + 2 bid steps "
+        f"(~{len(one_plan())} B); acks=all; {args.repeat} runs x {args.seconds:g} s"
+    )
+    rows = []
+    for label, clients, per in (
+        ("single", args.clients, 1),
+        (f"batch{args.batch}", args.batch_clients, args.batch),
+    ):
+        path = "/charging-schedules/" if per == 1 else "/charging-schedules/batch"
+        gw = asyncio.run(scenario(base, path, token, clients, per, args.seconds, args.repeat))
+        noop = asyncio.run(
+            scenario(base, "/_bench/noop", token, clients, per, args.seconds, args.repeat)
+        )
+        rows.append((label, clients, gw, noop))
+    print(
+        f"{'load':10} {'clients':>7} {'endpoint':9} {'plans/s':>9} {'runs':>24} "
+        f"{'p50 ms':>8} {'p99 ms':>8}  statuses"
+    )
+    for label, clients, gw, noop in rows:
+        for name, r in (("gateway", gw), ("no-op", noop)):
+            print(
+                f"{label:10} {clients:7} {name:9} {r['plans_per_s']:9.0f} "
+                f"{r['runs']!s:>24} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f}  {r['statuses']}"
+            )
+        ratio = float(gw["plans_per_s"]) / float(noop["plans_per_s"])  # type: ignore[arg-type]
+        print(f"{label:10} ratio gateway/no-op = {ratio:.2f}")
+    if args.profile:
+        profile(base, token, pid, args)
+
+
+def profile(base: str, token: str, pid: int, args: argparse.Namespace) -> None:
+    out = Path(tempfile.mkdtemp()) / "ingest.raw"
+    seconds = int(args.seconds)
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    asyncio.run(scenario(base, "/charging-schedules/", token, args.clients, 1, seconds, 1))
+    spy.wait(30)
+    print(f"profile of the gateway during single-plan load (py-spy, {seconds} s):")
+    print("\n".join(summarize_profile(out)) if out.exists() else "  (py-spy gave no output)")
+
+
+if __name__ == "__main__":
+    main()
