@@ -1,0 +1,301 @@
+"""From stored plans to auction runs and the events they produce (pure; no I/O).
+
+The aggregator calls this in a worker thread. Everything here is deterministic for the
+same inputs (plans in arrival order, the config, the market result), so a replay or a
+duplicate marker reproduces the same run_id, the same events and the same event ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
+from schemas.base import FieldError
+from schemas.config import AuctionConfig
+from schemas.context import ValidationContext
+from schemas.events import PlanSubmitted
+from schemas.market import (
+    Aggregate,
+    AggregateBid,
+    Allocation,
+    AuctionCleared,
+    BidCurvePoint,
+    MarketResult,
+    NodeResult,
+    ScheduleDecision,
+)
+from schemas.plan import PlanBody
+from schemas.validation import validate_plan
+from services.aggregator.auction.clear import clear
+
+_NS = uuid.UUID("9b0f6a52-3c1e-4d7a-8f0e-1c2d3e4f5a6b")
+
+
+def event_uuid(*parts: object) -> uuid.UUID:
+    """Deterministic event id: a replay publishes byte-identical events."""
+    return uuid.uuid5(_NS, "/".join(str(p) for p in parts))
+
+
+@dataclass(frozen=True)
+class Stored:
+    plan_id: str
+    revision: int
+    vehicle_id: str
+    seq: int
+    raw: bytes
+
+
+@dataclass
+class Prepared:
+    """The plans of one day split into what is cleared and what is rejected (with why)."""
+
+    area: str
+    day: date
+    run_id: str
+    plans: list[PlanSubmitted] = field(default_factory=list)
+    rejected: list[tuple[PlanSubmitted, list[FieldError]]] = field(default_factory=list)
+
+
+def run_id_for(area: str, day: date, config: AuctionConfig, plans: Sequence[Stored]) -> str:
+    """Same plans (ids and revisions) and same config -> same run id."""
+    h = hashlib.sha256(config.model_dump_json().encode())
+    for p in sorted(plans, key=lambda p: p.plan_id):
+        h.update(f"{p.plan_id}:{p.revision};".encode())
+    return f"{area}/{day.isoformat()}/{h.hexdigest()[:16]}"
+
+
+def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored]) -> Prepared:
+    """Re-validate every plan against the config it is cleared with; one plan per vehicle."""
+    out = Prepared(area, day, run_id_for(area, day, config, stored))
+    ctx = ValidationContext.from_config(config)
+    latest: dict[str, PlanSubmitted] = {}
+    for s in sorted(stored, key=lambda s: s.seq):
+        plan = PlanSubmitted.model_validate_json(s.raw)
+        errors = validate_plan(plan, ctx)
+        if errors:
+            out.rejected.append((plan, errors))
+            continue
+        previous = latest.get(plan.vehicle_id)
+        if previous is not None:
+            # The instance allows one plan per vehicle and day: the later one wins.
+            reason = f"superseded by plan {plan.plan_id} of the same vehicle for this day"
+            out.rejected.append((previous, [FieldError(loc="vehicle_id", reason=reason)]))
+        latest[plan.vehicle_id] = plan
+    out.plans = sorted(latest.values(), key=lambda p: str(p.plan_id))
+    return out
+
+
+def params_of(config: AuctionConfig) -> AuctionParams:
+    return AuctionParams(
+        price_min_eur_mwh=config.price_min_eur_mwh,
+        price_max_eur_mwh=config.price_max_eur_mwh,
+        price_tick_eur_mwh=config.parameters.price_tick_eur_mwh,
+        lot_mwh=config.parameters.lot_mwh,
+    )
+
+
+def instance(
+    config: AuctionConfig,
+    prep: Prepared,
+    prices: list[float],
+    awarded: list[float] | None,
+    node_capacity_kw: dict[str, float] | None = None,
+) -> AuctionInstance:
+    used = {p.vehicle_id for p in prep.plans}
+    nodes = [
+        n.model_copy(update={"capacity_kw": node_capacity_kw[n.id], "capacity_kw_by_mtu": None})
+        if node_capacity_kw and n.id in node_capacity_kw
+        else n
+        for n in config.nodes
+    ]
+    return AuctionInstance(
+        market_area=config.market_area,
+        delivery_day=prep.day,
+        timezone=config.timezone,
+        mtu_minutes=config.mtu_minutes,
+        prices_eur_mwh=prices,
+        awarded_mwh=awarded,
+        nodes=nodes,
+        charging_points=list(config.charging_points),
+        vehicles=[v for v in config.vehicles if v.id in used],
+        plans=[body(p) for p in prep.plans],
+    )
+
+
+def body(plan: PlanSubmitted) -> PlanBody:
+    """The plan as the auction sees it (no envelope, revision, area or day)."""
+    return PlanBody.model_validate(plan.model_dump(include=set(PlanBody.model_fields)))
+
+
+def solve(
+    config: AuctionConfig,
+    prep: Prepared,
+    phase: int,
+    prices: list[float],
+    awarded: list[float] | None = None,
+    node_capacity_kw: dict[str, float] | None = None,
+) -> AuctionResult:
+    inst = instance(config, prep, prices, awarded, node_capacity_kw)
+    return clear(inst, phase, params_of(config))
+
+
+def aggregate_bid(
+    result: AuctionResult, run_id: str, mtu_minutes: int, now: datetime
+) -> AggregateBid:
+    return AggregateBid(
+        event_id=event_uuid(run_id, "bid"),
+        occurred_at=now,
+        market_area=result.market_area,
+        delivery_day=result.delivery_day,
+        run_id=run_id,
+        mtu_minutes=mtu_minutes,
+        mtu_starts=result.mtu_starts,
+        demand_kwh=result.aggregate.demand_kwh,
+        bid_curves=[
+            [BidCurvePoint(price_eur_mwh=c.price_eur_mwh, quantity_mwh=c.quantity_mwh) for c in mtu]
+            for mtu in result.aggregate.bid_curves
+        ],
+    )
+
+
+def summary(
+    result: AuctionResult,
+    run_id: str,
+    mtu_minutes: int,
+    now: datetime,
+    *,
+    fallback: bool = False,
+    what_if: bool = False,
+    rejected: int = 0,
+) -> AuctionCleared:
+    accepted = sum(1 for p in result.plans if p.accepted_kwh > 0)
+    return AuctionCleared(
+        event_id=event_uuid(run_id, "cleared", result.phase, fallback, what_if),
+        occurred_at=now,
+        market_area=result.market_area,
+        delivery_day=result.delivery_day,
+        run_id=run_id,
+        phase=result.phase,
+        fallback=fallback,
+        what_if=what_if,
+        mtu_minutes=mtu_minutes,
+        mtu_starts=result.mtu_starts,
+        prices_eur_mwh=result.mtu_prices_eur_mwh,
+        welfare_eur=result.welfare_eur,
+        total_requested_kwh=result.total_requested_kwh,
+        total_accepted_kwh=result.total_accepted_kwh,
+        coverage=result.coverage,
+        plans_total=len(result.plans) + rejected,
+        plans_accepted=accepted,
+        aggregate=Aggregate(
+            demand_kwh=result.aggregate.demand_kwh,
+            bid_curves=[
+                [
+                    BidCurvePoint(price_eur_mwh=c.price_eur_mwh, quantity_mwh=c.quantity_mwh)
+                    for c in m
+                ]
+                for m in result.aggregate.bid_curves
+            ],
+        ),
+        nodes=[
+            NodeResult(
+                node_id=n.node_id,
+                energy_kwh=n.energy_kwh,
+                price_eur_mwh=n.price_eur_mwh,
+                congestion_eur_mwh=n.congestion_eur_mwh,
+            )
+            for n in result.nodes
+        ],
+    )
+
+
+def requested_kwh(plan: PlanSubmitted) -> float:
+    return round(sum(s.energy_kwh for s in plan.bid), 6)
+
+
+def rejection(
+    plan: PlanSubmitted, run_id: str, reasons: list[FieldError], now: datetime, phase: int = 2
+) -> ScheduleDecision:
+    return ScheduleDecision(
+        event_id=event_uuid(run_id, plan.plan_id, plan.revision, "rejected"),
+        occurred_at=now,
+        market_area=plan.market_area,
+        delivery_day=plan.delivery_day,
+        run_id=run_id,
+        plan_id=plan.plan_id,
+        revision=plan.revision,
+        vehicle_id=plan.vehicle_id,
+        phase=phase,  # type: ignore[arg-type]
+        status="rejected",
+        reasons=reasons,
+        requested_kwh=requested_kwh(plan),
+    )
+
+
+def decisions(
+    prep: Prepared,
+    result: AuctionResult | None,
+    run_id: str,
+    now: datetime,
+    no_result_reason: str | None = None,
+) -> list[ScheduleDecision]:
+    """One decision per plan of the day: the cleared ones and every rejected one."""
+    out = [rejection(p, run_id, errs, now) for p, errs in prep.rejected]
+    if result is None:
+        why = [FieldError(loc="", reason=no_result_reason or "no_market_result")]
+        return out + [rejection(p, run_id, why, now) for p in prep.plans]
+    by_id = {str(p.plan_id): p for p in prep.plans}
+    for r in result.plans:
+        plan = by_id[str(r.plan_id)]
+        reasons = [FieldError(loc="", reason=why) for why in r.reasons]
+        if r.accepted_kwh <= 0:
+            out.append(
+                rejection(plan, run_id, reasons or [FieldError(loc="", reason="price")], now)
+            )
+            continue
+        out.append(
+            ScheduleDecision(
+                event_id=event_uuid(run_id, plan.plan_id, plan.revision, "decision"),
+                occurred_at=now,
+                market_area=plan.market_area,
+                delivery_day=plan.delivery_day,
+                run_id=run_id,
+                plan_id=plan.plan_id,
+                revision=plan.revision,
+                vehicle_id=plan.vehicle_id,
+                phase=2,
+                status="accepted",
+                reasons=reasons,
+                requested_kwh=r.requested_kwh,
+                accepted_kwh=r.accepted_kwh,
+                coverage=r.coverage,
+                cost_eur=r.cost_eur,
+                allocations=[
+                    Allocation(
+                        charging_point_id=a.charging_point_id,
+                        mtu_start=a.mtu_start,
+                        energy_kwh=a.energy_kwh,
+                    )
+                    for a in r.allocations
+                ],
+            )
+        )
+    return out
+
+
+def market_inputs(
+    result: MarketResult | None, forecast: list[float], total_requested_kwh: float
+) -> tuple[list[float], list[float], bool]:
+    """Prices and awards for phase 2; without a cleared result, the forecast (fallback).
+
+    The fallback cap is the whole requested energy in every MTU: not binding, so the
+    forecast prices alone decide, as in phase 1.
+    """
+    if result is not None and result.status == "cleared":
+        return list(result.prices_eur_mwh), list(result.awarded_mwh), False
+    cap = round(total_requested_kwh / 1000.0 + 1.0, 6)
+    return list(forecast), [cap] * len(forecast), True

@@ -1,0 +1,235 @@
+"""Intake stage: read ``charging-plans`` (and market results, operator commands), check every
+event, and re-key what is valid by ``area/day`` onto the by-day topic.
+
+Invalid input never stops the stream: it goes to ``charging-plans.dlq`` as a RejectedEvent
+with the original bytes and every reason, and when the plan's identity is readable the
+vehicle also gets a rejected ScheduleDecision. Offsets are committed only after every
+forwarded record was acknowledged (at-least-once; the owner stage dedupes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from schemas.base import FieldError
+from schemas.context import ValidationContext
+from schemas.events import PlanCancelled, PlanSubmitted, RejectedEvent, WhatIfRequested
+from schemas.market import MarketResult, area_day_key
+from schemas.parsing import errors_from, parse_plan_event
+from schemas.validation import validate_plan
+from services.aggregator import metrics as m
+from services.aggregator import topics
+from services.aggregator.clearing import event_uuid, rejection
+from services.aggregator.configs import ConfigView
+from services.aggregator.settings import Settings
+from services.aggregator.topics import Names
+from services.common.clock import Clock
+
+log = logging.getLogger(__name__)
+S = m.SERVICE
+
+
+def _identity(value: bytes) -> dict[str, Any]:
+    """Best-effort plan_id / revision / vehicle_id of an unreadable plan, for the DLQ."""
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    out: dict[str, Any] = {}
+    vid = doc.get("vehicle_id")
+    if isinstance(vid, str) and 0 < len(vid) <= 64:
+        out["vehicle_id"] = vid
+    rev = doc.get("revision")
+    if type(rev) is int and rev >= 0:
+        out["revision"] = rev
+    try:
+        import uuid
+
+        out["plan_id"] = uuid.UUID(str(doc.get("plan_id")))
+    except ValueError:
+        pass
+    return out
+
+
+class Intake:
+    def __init__(
+        self,
+        settings: Settings,
+        names: Names,
+        producer: AIOKafkaProducer,
+        configs: ConfigView,
+        clock: Clock,
+    ) -> None:
+        self.s = settings
+        self.names = names
+        self.producer = producer
+        self.configs = configs
+        self.clock = clock
+        self.consumer: AIOKafkaConsumer | None = None
+        self.contexts: dict[str, tuple[object, ValidationContext]] = {}
+
+    def _context(self, area: str) -> ValidationContext | None:
+        config = self.configs.get(area)
+        if config is None:
+            return None
+        cached = self.contexts.get(area)
+        if cached is None or cached[0] is not config:
+            cached = (config, ValidationContext.from_config(config))
+            self.contexts[area] = cached
+        return cached[1]
+
+    async def run(self) -> None:
+        n = self.names
+        self.consumer = consumer = AIOKafkaConsumer(
+            n.plans,
+            n.market,
+            n.commands,
+            bootstrap_servers=self.s.kafka_bootstrap,
+            group_id=n.intake_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.s.aggregator_session_timeout_ms,
+            heartbeat_interval_ms=self.s.aggregator_heartbeat_ms,
+            rebalance_timeout_ms=self.s.aggregator_session_timeout_ms,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        await consumer.start()
+        try:
+            while True:
+                batch = await consumer.getmany(
+                    timeout_ms=200, max_records=self.s.aggregator_batch_max
+                )
+                if not batch:
+                    continue
+                pending: list[Awaitable[object]] = []
+                for tp, records in batch.items():
+                    m.EVENTS_CONSUMED.labels(S, tp.topic).inc(len(records))
+                    for r in records:
+                        pending += await self.handle(r)
+                await asyncio.gather(*pending)
+                await consumer.commit()
+        finally:
+            await consumer.stop()
+
+    async def _send(
+        self, topic: str, value: bytes, key: bytes | None, **kw: Any
+    ) -> Awaitable[object]:
+        m.EVENTS_PUBLISHED.labels(S, topic).inc()
+        return await self.producer.send(topic, value=value, key=key, **kw)
+
+    async def _forward(self, key: str, kind: bytes, value: bytes) -> list[Awaitable[object]]:
+        return [await self._send(self.names.by_day, value, key.encode(), headers=[("k", kind)])]
+
+    async def handle(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+        if r.topic == self.names.plans:
+            return await self._plan(r)
+        if r.topic == self.names.market:
+            return await self._market(r)
+        return await self._command(r)
+
+    async def _plan(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+        value = r.value if r.value is not None else b""
+        event, errors = (
+            parse_plan_event(value)
+            if value
+            else (None, [FieldError(loc="", reason="empty record value (no event)")])
+        )
+        if isinstance(event, PlanSubmitted):
+            m.PLANS_RECEIVED.labels(S, "submitted").inc()
+            ctx = self._context(event.market_area)
+            if ctx is not None:
+                errors = validate_plan(event, ctx)
+            if not errors:
+                key = area_day_key(event.market_area, event.delivery_day)
+                return await self._forward(key, topics.KIND_PLAN, value)
+        elif isinstance(event, PlanCancelled):
+            m.PLANS_RECEIVED.labels(S, "cancelled").inc()
+            key = area_day_key(event.market_area, event.delivery_day)
+            return await self._forward(key, topics.KIND_CANCEL, value)
+        else:
+            m.PLANS_RECEIVED.labels(S, "unreadable").inc()
+        return await self._reject(r, value, errors, event)
+
+    async def _reject(
+        self,
+        r: ConsumerRecord[bytes, bytes],
+        value: bytes,
+        errors: list[FieldError],
+        event: PlanSubmitted | PlanCancelled | None,
+    ) -> list[Awaitable[object]]:
+        m.PLANS_INVALID.labels(S).inc()
+        m.DLQ_EVENTS.labels(S).inc()
+        ident = (
+            {"plan_id": event.plan_id, "revision": event.revision, "vehicle_id": event.vehicle_id}
+            if event is not None
+            else _identity(value)
+        )
+        dlq = RejectedEvent.from_record(
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            key=r.key,
+            value=value,
+            reasons=errors[:200],
+            event_id=event_uuid("dlq", r.topic, r.partition, r.offset),
+            occurred_at=self.clock.now(),
+            **ident,
+        )
+        log.warning(
+            "invalid plan event %s[%d]@%d to DLQ: %s",
+            r.topic,
+            r.partition,
+            r.offset,
+            "; ".join(str(e) for e in errors[:5]),
+        )
+        out = [await self._send(self.names.dlq, dlq.model_dump_json().encode(), r.key)]
+        if isinstance(event, PlanSubmitted):
+            # The plan is identifiable: its vehicle hears why through schedule-decisions too.
+            decision = rejection(event, "validation", errors[:200], self.clock.now(), phase=1)
+            out.append(
+                await self._send(
+                    self.names.decisions,
+                    decision.model_dump_json().encode(),
+                    event.vehicle_id.encode(),
+                )
+            )
+        return out
+
+    async def _market(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+        try:
+            result = MarketResult.model_validate_json(r.value or b"")
+        except ValidationError as exc:
+            log.error(
+                "unreadable market result %s[%d]@%d skipped: %s",
+                r.topic,
+                r.partition,
+                r.offset,
+                "; ".join(str(e) for e in errors_from(exc)[:5]),
+            )
+            return []
+        return await self._forward(result.key, topics.KIND_MARKET, r.value or b"")
+
+    async def _command(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+        try:
+            cmd = WhatIfRequested.model_validate_json(r.value or b"")
+        except ValidationError as exc:
+            log.error(
+                "unreadable command %s[%d]@%d skipped: %s",
+                r.topic,
+                r.partition,
+                r.offset,
+                "; ".join(str(e) for e in errors_from(exc)[:5]),
+            )
+            return []
+        key = area_day_key(cmd.market_area, cmd.delivery_day)
+        return await self._forward(key, topics.KIND_WHATIF, r.value or b"")

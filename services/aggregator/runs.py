@@ -1,0 +1,266 @@
+"""Clearing runs of the owner stage: phase 1 at the marker, phase 2 on the market result
+(or the fallback after a timeout), and operator what-if runs.
+
+Solves run in a worker thread so the event loop keeps heart-beating to the broker. Day
+status moves closed -> bid -> done and each step is written to the changelog, so a
+duplicate marker or market result (or a replay after a crash) does not start a second,
+different run: phase 1 is re-run only while the day is still "closed", and its run_id
+depends only on the plans and the config, so the re-sent bid is the same bid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from schemas.config import AuctionConfig
+from schemas.events import GateClosureMarker, WhatIfRequested
+from schemas.market import MarketResult, area_day_key
+from services.aggregator import clearing as c
+from services.aggregator import metrics as m
+from services.aggregator.state import AreaDay, DayRecord
+
+if TYPE_CHECKING:
+    from services.aggregator.owner import Owner
+
+log = logging.getLogger(__name__)
+
+
+class Runs:
+    def __init__(self, owner: Owner) -> None:
+        self.o = owner
+        self.cache: dict[tuple[int, AreaDay], c.Prepared] = {}
+        self.waiting: set[tuple[int, AreaDay]] = set()  # closed days that cannot clear yet
+        self._gauges_at = 0.0
+        self._config_version = -1  # retry waiting days only when a config arrived
+
+    def forget_cache(self) -> None:
+        self.cache.clear()
+        self.waiting.clear()
+        self._config_version = -1
+        # Days recovered as "closed" (crash between marker and bid) are retried by timers.
+        for p, ad, day in self.o.table.days():
+            if day.record is not None and day.record.status == "closed":
+                self.waiting.add((p, ad))
+
+    # -- helpers ----------------------------------------------------------------------
+    def _config(self, ad: AreaDay) -> AuctionConfig | None:
+        area = ad[0]
+        config = self.o.configs.get(area)
+        why = None
+        if config is None:
+            why = "no_config"
+            log.error(
+                "cannot clear %s: no auction-config for market area %s "
+                "(publish one: chargeflow config publish FILE.json)",
+                area_day_key(*ad),
+                area,
+            )
+        elif config.forecast_for(ad[1]) is None:
+            why = "no_forecast"
+            log.error(
+                "cannot clear %s: auction-config has no price forecast for %s",
+                area_day_key(*ad),
+                ad[1],
+            )
+        if why is not None:
+            m.CLEARING_REFUSED.labels(area, why).inc()
+            m.CONFIG_MISSING.labels(area).set(1)
+            return None
+        m.CONFIG_MISSING.labels(area).set(0)
+        return config
+
+    async def _prepared(self, p: int, ad: AreaDay, config: AuctionConfig) -> c.Prepared:
+        prep = self.cache.get((p, ad))
+        if prep is None:
+            day = self.o.table.day(p, ad)
+            stored = [
+                c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw)
+                for pid, e in day.plans.items()
+                if e.raw is not None
+            ]
+            prep = await asyncio.to_thread(c.prepare, ad[0], ad[1], config, stored)
+            self.cache[(p, ad)] = prep
+        return prep
+
+    def _now(self) -> datetime:
+        return self.o.clock.now()
+
+    # -- phase 1 ----------------------------------------------------------------------
+    async def on_marker(self, p: int, marker: GateClosureMarker) -> None:
+        ad: AreaDay = (marker.market_area, marker.delivery_day)
+        day = self.o.table.day(p, ad)
+        if day.record is not None and day.record.status != "closed":
+            log.info("duplicate gate-closure marker for %s ignored", area_day_key(*ad))
+            return
+        if day.record is None:
+            record = DayRecord("closed", marker.gate_closure.isoformat(), self._now().isoformat())
+            await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+        await self.phase1(p, ad)
+
+    async def phase1(self, p: int, ad: AreaDay) -> None:
+        self.waiting.discard((p, ad))
+        record = self.o.table.day(p, ad).record
+        assert record is not None
+        if not self.o.table.day(p, ad).live_plans():
+            # A day nobody planned for: closed without a run (no config needed).
+            record.status = "done"
+            await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+            return
+        config = self._config(ad)
+        if config is None:
+            self.waiting.add((p, ad))
+            return
+        prep = await self._prepared(p, ad, config)
+        now = self._now()
+        if not prep.plans:
+            # Nothing to bid: every plan (if any) is already rejected; the day is done.
+            for d in c.decisions(prep, None, prep.run_id, now):
+                await self.o.publish(self.o.names.decisions, d, d.vehicle_id)
+            record.status, record.run_id = "done", prep.run_id
+            await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+            log.info(
+                "%s closed with no valid plans (%d rejected)", area_day_key(*ad), len(prep.rejected)
+            )
+            return
+        forecast = config.forecast_for(ad[1]) or []
+        t0 = time.perf_counter()
+        result = await asyncio.to_thread(c.solve, config, prep, 1, forecast)
+        m.CLEARING_SECONDS.labels("1").observe(time.perf_counter() - t0)
+        m.CLEARING_PLANS.labels(ad[0], "1").set(len(prep.plans))
+        m.WELFARE.labels(ad[0], "1").set(result.welfare_eur)
+        bid = c.aggregate_bid(result, prep.run_id, config.mtu_minutes, now)
+        await self.o.publish(self.o.names.bids, bid, bid.key)
+        summary = c.summary(
+            result, prep.run_id, config.mtu_minutes, now, rejected=len(prep.rejected)
+        )
+        await self.o.publish(self.o.names.results, summary, summary.key)
+        record.status, record.run_id, record.bid_at = "bid", prep.run_id, now.isoformat()
+        await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+        log.info(
+            "phase 1 %s: %d plans, welfare %.2f EUR, bid sent (run %s) in %.2f s",
+            area_day_key(*ad),
+            len(prep.plans),
+            result.welfare_eur,
+            prep.run_id,
+            time.perf_counter() - t0,
+        )
+
+    # -- phase 2 ----------------------------------------------------------------------
+    async def on_market(self, p: int, result: MarketResult) -> None:
+        ad: AreaDay = (result.market_area, result.delivery_day)
+        record = self.o.table.day(p, ad).record
+        if record is None or record.status != "bid" or record.run_id != result.run_id:
+            log.info(
+                "market result %s run %s ignored (day status %s, run %s)",
+                area_day_key(*ad),
+                result.run_id,
+                record and record.status,
+                record and record.run_id,
+            )
+            return
+        await self.phase2(p, ad, result)
+
+    async def phase2(self, p: int, ad: AreaDay, result: MarketResult | None) -> None:
+        config = self._config(ad)
+        record = self.o.table.day(p, ad).record
+        if config is None or record is None or record.run_id is None:
+            return
+        prep = await self._prepared(p, ad, config)
+        run_id, now = record.run_id, self._now()
+        forecast = config.forecast_for(ad[1]) or []
+        requested = sum(c.requested_kwh(pl) for pl in prep.plans)
+        prices, awarded, fallback = c.market_inputs(result, forecast, requested)
+        if fallback:
+            m.FALLBACKS.labels(ad[0]).inc()
+            log.warning(
+                "phase 2 %s without a market result (%s): fallback %s",
+                area_day_key(*ad),
+                "timeout" if result is None else result.status,
+                config.parameters.fallback,
+            )
+        t0 = time.perf_counter()
+        if fallback and config.parameters.fallback == "reject":
+            decisions = c.decisions(prep, None, run_id, now, "no_market_result")
+        else:
+            res = await asyncio.to_thread(c.solve, config, prep, 2, prices, awarded)
+            m.CLEARING_SECONDS.labels("2").observe(time.perf_counter() - t0)
+            m.CLEARING_PLANS.labels(ad[0], "2").set(len(prep.plans))
+            m.WELFARE.labels(ad[0], "2").set(res.welfare_eur)
+            decisions = c.decisions(prep, res, run_id, now)
+            summary = c.summary(
+                res, run_id, config.mtu_minutes, now, fallback=fallback, rejected=len(prep.rejected)
+            )
+            await self.o.publish(self.o.names.results, summary, summary.key)
+        for d in decisions:
+            await self.o.publish(self.o.names.decisions, d, d.vehicle_id)
+        record.status, record.fallback = "done", fallback
+        await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+        closure = datetime.fromisoformat(record.gate_closure)
+        m.CLOSURE_TO_DECISIONS.observe(max((now - closure).total_seconds(), 0.0))
+        self.cache.pop((p, ad), None)
+        log.info(
+            "phase 2 %s: %d decisions (run %s, fallback %s) in %.2f s",
+            area_day_key(*ad),
+            len(decisions),
+            run_id,
+            fallback,
+            time.perf_counter() - t0,
+        )
+
+    # -- what-if ----------------------------------------------------------------------
+    async def on_what_if(self, p: int, cmd: WhatIfRequested) -> None:
+        ad: AreaDay = (cmd.market_area, cmd.delivery_day)
+        config = self._config(ad)
+        if config is None:
+            return
+        day = self.o.table.day(p, ad)
+        stored = [
+            c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw)
+            for pid, e in day.plans.items()
+            if e.raw is not None
+        ]
+        prep = await asyncio.to_thread(c.prepare, ad[0], ad[1], config, stored)
+        prices = cmd.price_forecast_eur_mwh or config.forecast_for(ad[1]) or []
+        if not prep.plans:
+            log.warning("what-if %s for %s: no valid plans", cmd.request_id, area_day_key(*ad))
+            return
+        try:
+            res = await asyncio.to_thread(
+                c.solve, config, prep, 1, prices, None, cmd.node_capacity_kw
+            )
+        except ValueError as exc:
+            log.error("what-if %s failed: %s", cmd.request_id, exc)
+            return
+        summary = c.summary(
+            res,
+            cmd.request_id,
+            config.mtu_minutes,
+            self._now(),
+            what_if=True,
+            rejected=len(prep.rejected),
+        )
+        await self.o.publish(self.o.names.results, summary, summary.key)
+
+    # -- timers -----------------------------------------------------------------------
+    async def timers(self) -> None:
+        now = self._now()
+        if self.waiting and self._config_version != self.o.configs.version:
+            self._config_version = self.o.configs.version
+            for p, ad in sorted(self.waiting):
+                if p in self.o.assigned:
+                    await self.phase1(p, ad)
+        for p, ad, day in self.o.table.days():
+            rec = day.record
+            if rec is None or rec.status != "bid" or rec.bid_at is None:
+                continue
+            config = self.o.configs.get(ad[0])
+            timeout = config.parameters.market_result_timeout_s if config else 1800.0
+            if now >= datetime.fromisoformat(rec.bid_at) + timedelta(seconds=timeout):
+                await self.phase2(p, ad, None)
+        if time.monotonic() - self._gauges_at > 1.0:
+            self._gauges_at = time.monotonic()
+            self.o.update_gauges()

@@ -1,0 +1,28 @@
+"""Settings of the aggregator worker (env prefix CHARGEFLOW_, see docs/aggregator.md)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.common.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    # /metrics, /healthz, /readyz; None disables the HTTP server (in-process tests).
+    aggregator_host: str = "127.0.0.1"
+    aggregator_port: int | None = Field(default=6066, ge=1, le=65535)
+    # Prepended to every topic and group name (tests and parallel stacks on one broker).
+    aggregator_topic_prefix: str = ""
+    aggregator_topic_partitions: int = Field(default=4, ge=1)
+    aggregator_group: str = "chargeflow-aggregator"
+    aggregator_session_timeout_ms: int = Field(default=6000, ge=100)
+    aggregator_heartbeat_ms: int = Field(default=1000, ge=50)
+    aggregator_batch_max: int = Field(default=10_000, ge=1)
+    # How often timers run (gate-closure markers, market-result timeouts), wall seconds.
+    aggregator_tick_s: float = Field(default=0.5, gt=0)
+    # Markers are sent for days whose gate closure passed at most this many days ago;
+    # plans for older days are rejected as late.
+    aggregator_marker_lookback_days: int = Field(default=2, ge=0)
+    # At gate closure the leader waits (at most this long, wall seconds) until the intake
+    # has forwarded every plan acknowledged before closure, then sends the marker.
+    aggregator_closure_wait_s: float = Field(default=30.0, ge=0)

@@ -1,0 +1,143 @@
+"""Test data and Kafka helpers for the aggregator integration tests (no fixtures here)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time as dtime, timedelta
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas.config import AuctionConfig, AuctionParameters
+from schemas.market_day import mtu_count, zone
+from schemas.network import ChargingPoint, Node, Vehicle
+from services.aggregator.settings import Settings
+
+N_VEHICLES = 60
+
+
+def config(area: str = "PL", days: list[date] | None = None, tz: str = "Europe/Warsaw",
+           timeout_s: float = 1800.0, node_kw: float = 60.0) -> AuctionConfig:
+    """A small network: two nodes, 12 points, 60 vehicles; a forecast with an evening peak."""
+    forecast = {}
+    for d in days or []:
+        n = mtu_count(d, tz, 60)
+        forecast[d] = [60.0 + 10.0 * (i % 7) + (80.0 if 17 <= i <= 20 else 0.0) for i in range(n)]
+    return AuctionConfig(
+        market_area=area,
+        timezone=tz,
+        nodes=[Node(id=f"{area}-N1", capacity_kw=node_kw), Node(id=f"{area}-N2", capacity_kw=400.0)],
+        charging_points=[
+            ChargingPoint(id=f"{area}-P{i:02d}", node_id=f"{area}-N{1 + i % 2}", max_power_kw=22.0)
+            for i in range(12)
+        ],
+        vehicles=[Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0)
+                  for i in range(N_VEHICLES)],
+        price_forecast=forecast,
+        parameters=AuctionParameters(market_result_timeout_s=timeout_s),
+    )
+
+
+def plan(i: int, day: date, area: str = "PL", rev: int = 0, tz: str = "Europe/Warsaw",
+         plan_id: uuid.UUID | None = None, price: float = 400.0, **over: Any) -> dict[str, Any]:
+    """Vehicle i plugs in at point i % 12 from (i % 6) h to (i % 6 + 9) h local time."""
+    z = zone(tz)
+    start = datetime.combine(day, dtime(i % 6 + 1), tzinfo=z)
+    end = start + timedelta(hours=9)
+    doc: dict[str, Any] = {
+        "event_type": "PlanSubmitted",
+        "event_id": str(uuid.uuid4()),
+        "schema_version": 1,
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "plan_id": str(plan_id or uuid.UUID(int=i + 1000 * (day.toordinal() % 1000))),
+        "revision": rev,
+        "vehicle_id": f"V{i:03d}",
+        "market_area": area,
+        "delivery_day": day.isoformat(),
+        "initial_soc_kwh": 10.0,
+        "stops": [{"charging_point_id": f"{area}-P{i % 12:02d}", "arrival": start.isoformat(),
+                   "departure": end.isoformat(), "trip_kwh_after": 5.0}],
+        "bid": [{"energy_kwh": 8.0 + i % 5, "price_eur_mwh": price},
+                {"energy_kwh": 10.0, "price_eur_mwh": 120.0 + i % 4 * 10}],
+    }
+    doc.update(over)
+    return doc
+
+
+def cancel(doc: dict[str, Any], rev: int | None = None) -> dict[str, Any]:
+    return {
+        "event_type": "PlanCancelled", "event_id": str(uuid.uuid4()), "schema_version": 1,
+        "occurred_at": "2026-01-01T00:00:00+00:00", "plan_id": doc["plan_id"],
+        "revision": doc["revision"] if rev is None else rev, "vehicle_id": doc["vehicle_id"],
+        "market_area": doc["market_area"], "delivery_day": doc["delivery_day"],
+    }
+
+
+def settings(bootstrap: str, prefix: str, **over: Any) -> Settings:
+    base: dict[str, Any] = {
+        "kafka_bootstrap": bootstrap,
+        "aggregator_topic_prefix": prefix,
+        "aggregator_topic_partitions": 2,
+        "aggregator_session_timeout_ms": 1000,
+        "aggregator_heartbeat_ms": 200,
+        "aggregator_port": None,
+        "aggregator_tick_s": 0.1,
+        "aggregator_closure_wait_s": 10.0,
+    }
+    base.update(over)
+    return Settings(**base)
+
+
+async def send_all(producer: AIOKafkaProducer, topic: str,
+                   items: list[tuple[bytes | None, bytes]]) -> None:
+    futures = [await producer.send(topic, value=v, key=k) for k, v in items]
+    await asyncio.gather(*futures)
+
+
+def plan_records(docs: list[dict[str, Any]]) -> list[tuple[bytes | None, bytes]]:
+    return [(d["vehicle_id"].encode(), orjson.dumps(d)) for d in docs]
+
+
+async def read_until(
+    bootstrap: str, topic: str, done: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 30.0,
+) -> list[dict[str, Any]]:
+    """Read a topic from the beginning (JSON values) until done(values) or the timeout."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    out: list[dict[str, Any]] = []
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        while not parts:
+            await consumer.topics()
+            parts = consumer.partitions_for_topic(topic)
+        tps = [TopicPartition(topic, p) for p in parts]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        deadline = time.monotonic() + timeout
+        while not done(out):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}: condition not met after {timeout} s; got {len(out)}")
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                out += [orjson.loads(r.value) for r in records if r.value is not None]
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def count_records(bootstrap: str, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in parts]
+        end = await consumer.end_offsets(tps) if tps else {}
+        return sum(end.values())
+    finally:
+        await consumer.stop()
