@@ -9,6 +9,7 @@ the last batch the database holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from schemas.market_day import gate_closure
 from services.common.clock import Clock
 from services.common.registry import get_market_area
 from services.decisions import metrics, store
-from services.decisions.records import Batch, Kind, Record
+from services.decisions.records import Batch, Kind, Record, add
 
 log = logging.getLogger(__name__)
 SERVICE = "decisions"
@@ -42,6 +43,26 @@ class ConsumerConfig:
     wait_ms: int = 200
     session_timeout_ms: int = 6000
     heartbeat_ms: int = 1000
+
+
+def _records(
+    topics: dict[str, Kind], fetched: dict[TopicPartition, list[ConsumerRecord]]
+) -> list[tuple[Kind, Record]]:
+    return [
+        (topics[tp.topic], Record(r.topic, r.partition, r.offset, r.value))
+        for tp, records in fetched.items()
+        for r in records
+    ]
+
+
+async def _parse(records: list[tuple[Kind, Record]], chunk: int = 256) -> Batch:
+    """Parse, yielding to the loop every `chunk` records so the running write progresses."""
+    batch = Batch()
+    for i, (kind, record) in enumerate(records):
+        add(batch, kind, record)
+        if i % chunk == chunk - 1:
+            await asyncio.sleep(0)
+    return batch
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -107,28 +128,38 @@ class DecisionsConsumer:
             await store.prepare(conn)
             await kafka.start()
             self.running = True
+            # Pipeline: while batch N is written (PostgreSQL works on another core), batch
+            # N+1 is fetched and parsed here. Writes stay strictly sequential, so the
+            # stored offsets still only ever cover whole, committed batches.
+            writing: asyncio.Task[None] | None = None
             try:
                 while True:
                     fetched = await kafka.getmany(timeout_ms=cfg.wait_ms, max_records=cfg.batch_max)
                     if fetched:
-                        await self._write(conn, fetched)
+                        records = _records(cfg.topics, fetched)
+                        parsed = await _parse(records)
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.create_task(self._write(conn, records, parsed))
+                    elif writing is not None and writing.done():
+                        await writing  # surfaces a failed write now, not at the next batch
+                        writing = None
                     self._report_lag(kafka)
             finally:
+                if writing is not None and not writing.done():
+                    writing.cancel()  # rolls the transaction back: re-read after restart
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await writing
                 self.running = False
                 self.assigned.clear()
                 await kafka.stop()
 
     async def _write(
-        self, conn: asyncpg.Connection, fetched: dict[TopicPartition, list[ConsumerRecord]]
+        self, conn: asyncpg.Connection, records: list[tuple[Kind, Record]], parsed: Batch
     ) -> None:
-        records = [
-            (self.config.topics[tp.topic], Record(r.topic, r.partition, r.offset, r.value))
-            for tp, batch_records in fetched.items()
-            for r in batch_records
-        ]
         started = time.perf_counter()
         try:
-            batch, written = await store.write(conn, self.config.name, records)
+            batch, written = await store.write(conn, self.config.name, records, parsed)
         except _REJECTED_BY_DATABASE:
             # One record the database refuses (e.g. a NUL byte in a text) must not block
             # the others: redo the batch one record per transaction, isolating the culprit.
@@ -158,7 +189,7 @@ class DecisionsConsumer:
                 batch, w = await store.write(conn, self.config.name, [one])
             except _REJECTED_BY_DATABASE as exc:
                 reason = FieldError(loc="", reason=f"rejected by the database: {exc}")
-                batch, w = await store.write(conn, self.config.name, [one], reject=reason)
+                batch, w = await store.write(conn, self.config.name, [one], None, reason)
             total.offsets.update(batch.offsets)
             total.bad.extend(batch.bad)
             total.decisions.update(batch.decisions)

@@ -9,10 +9,11 @@ so replays and re-deliveries of older events are no-ops.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+import orjson
 
 from schemas.base import FieldError
 from services.decisions.records import Batch, Kind, Record, add, add_bad, merged_allocations
@@ -73,6 +74,7 @@ async def write(
     conn: asyncpg.Connection,
     consumer: str,
     records: list[tuple[Kind, Record]],
+    parsed: Batch | None = None,
     reject: FieldError | None = None,
 ) -> tuple[Batch, Written]:
     """Apply the records and store their offsets atomically (the connection must be prepared).
@@ -80,6 +82,8 @@ async def write(
     Records below the stored offset of their partition are skipped: the fetcher may return
     records read before the rebalance listener's seek, or a zombie may replay them; the
     offsets rows are locked first so two writers of one partition serialise here.
+    `parsed`: the records already parsed into a batch (the consumer parses the next batch
+    while this one is being written); reparsed only when some records must be skipped.
     `reject`: store every record as unreadable with this reason (poison-record path).
     """
     async with conn.transaction():
@@ -90,14 +94,18 @@ async def write(
                 LOCK_OFFSETS, consumer, [t for t, _ in partitions], [p for _, p in partitions]
             )
         }
-        batch = Batch()
-        for kind, record in records:
-            if record.offset < stored.get((record.topic, record.partition), 0):
-                continue
-            if reject is None:
-                add(batch, kind, record)
-            else:
-                add_bad(batch, record, [reject])
+        fresh = [
+            (kind, r) for kind, r in records if r.offset >= stored.get((r.topic, r.partition), 0)
+        ]
+        if parsed is not None and reject is None and len(fresh) == len(records):
+            batch = parsed
+        else:
+            batch = Batch()
+            for kind, record in fresh:
+                if reject is None:
+                    add(batch, kind, record)
+                else:
+                    add_bad(batch, record, [reject])
         if not batch.offsets:
             return batch, Written(0, 0, 0, 0)
         decisions = await _decisions(conn, batch)
@@ -215,9 +223,11 @@ async def _bad(conn: asyncpg.Connection, consumer: str, batch: Batch) -> None:
     )  # fmt: skip
 
 
-def _jsonb(value: object) -> str:
+def _jsonb(value: list[Any]) -> str:
+    if not value:
+        return "[]"  # the common case (accepted decisions have no reasons): skip encoding
     # PostgreSQL's jsonb refuses the NUL character, which hostile input may carry.
-    return json.dumps(value).replace("\\u0000", "\\ufffd")
+    return orjson.dumps(value).decode().replace("\\u0000", "\\ufffd")
 
 
 def _count(status: str) -> int:
