@@ -128,7 +128,11 @@ class Runs:
             return
         forecast = config.forecast_for(ad[1]) or []
         t0 = time.perf_counter()
-        result = await asyncio.to_thread(c.solve, config, prep, 1, forecast)
+        try:
+            result = await asyncio.to_thread(c.solve, config, prep, 1, forecast)
+        except Exception as exc:  # deterministic: a retry would fail the same way
+            await self._failed(p, ad, prep, exc)
+            return
         m.CLEARING_SECONDS.labels("1").observe(time.perf_counter() - t0)
         m.CLEARING_PLANS.labels(ad[0], "1").set(len(prep.plans))
         m.WELFARE.labels(ad[0], "1").set(result.welfare_eur)
@@ -148,6 +152,25 @@ class Runs:
             prep.run_id,
             time.perf_counter() - t0,
         )
+
+    async def _failed(self, p: int, ad: AreaDay, prep: c.Prepared, exc: Exception) -> None:
+        """The engine refused the day: every plan is rejected with the reason, day done."""
+        log.error(
+            "clearing %s failed, rejecting its %d plans: %s",
+            area_day_key(*ad),
+            len(prep.plans),
+            exc,
+            exc_info=not isinstance(exc, ValueError),
+        )
+        m.CLEARING_REFUSED.labels(ad[0], "engine_error").inc()
+        record = self.o.table.day(p, ad).record
+        assert record is not None
+        reason = f"clearing_failed: {exc}"[:1900]
+        for d in c.decisions(prep, None, record.run_id or prep.run_id, self._now(), reason):
+            await self.o.publish(self.o.names.decisions, d, d.vehicle_id)
+        record.status, record.run_id = "done", record.run_id or prep.run_id
+        await self.o.log_change(p, self.o.table.set_record(p, ad, record))
+        self.cache.pop((p, ad), None)
 
     # -- phase 2 ----------------------------------------------------------------------
     async def on_market(self, p: int, result: MarketResult) -> None:
@@ -186,7 +209,11 @@ class Runs:
         if fallback and config.parameters.fallback == "reject":
             decisions = c.decisions(prep, None, run_id, now, "no_market_result")
         else:
-            res = await asyncio.to_thread(c.solve, config, prep, 2, prices, awarded)
+            try:
+                res = await asyncio.to_thread(c.solve, config, prep, 2, prices, awarded)
+            except Exception as exc:
+                await self._failed(p, ad, prep, exc)
+                return
             m.CLEARING_SECONDS.labels("2").observe(time.perf_counter() - t0)
             m.CLEARING_PLANS.labels(ad[0], "2").set(len(prep.plans))
             m.WELFARE.labels(ad[0], "2").set(res.welfare_eur)

@@ -96,9 +96,9 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    worker = Worker(settings)
 
     async def run() -> None:
+        worker = Worker(settings)  # aiokafka clients need the running loop
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None

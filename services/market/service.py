@@ -173,9 +173,9 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    service = MarketService(settings)
 
     async def run() -> None:
+        service = MarketService(settings)
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()

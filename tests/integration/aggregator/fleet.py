@@ -44,9 +44,9 @@ def config(area: str = "PL", days: list[date] | None = None, tz: str = "Europe/W
 
 def plan(i: int, day: date, area: str = "PL", rev: int = 0, tz: str = "Europe/Warsaw",
          plan_id: uuid.UUID | None = None, price: float = 400.0, **over: Any) -> dict[str, Any]:
-    """Vehicle i plugs in at point i % 12 from (i % 6) h to (i % 6 + 9) h local time."""
+    """Vehicle i plugs in at point i % 12 from (i % 6 + 4) h to 9 h later, local time."""
     z = zone(tz)
-    start = datetime.combine(day, dtime(i % 6 + 1), tzinfo=z)
+    start = datetime.combine(day, dtime(i % 6 + 4), tzinfo=z)
     end = start + timedelta(hours=9)
     doc: dict[str, Any] = {
         "event_type": "PlanSubmitted",
@@ -141,3 +141,33 @@ async def count_records(bootstrap: str, topic: str) -> int:
         return sum(end.values())
     finally:
         await consumer.stop()
+
+
+def engine_result(cfg: AuctionConfig, docs: list[dict[str, Any]], day: date, phase: int,
+                  prices: list[float] | None = None, awarded: list[float] | None = None):  # type: ignore[no-untyped-def]
+    """The auction engine run directly on the plans (what `chargeflow auction clear` does)."""
+    from schemas.auction import AuctionInstance
+    from schemas.events import PlanSubmitted
+    from services.aggregator import clearing
+    from services.aggregator.auction.clear import clear
+
+    plans = sorted((PlanSubmitted.model_validate(d) for d in docs), key=lambda p: str(p.plan_id))
+    inst = AuctionInstance(
+        market_area=cfg.market_area, delivery_day=day, timezone=cfg.timezone, mtu_minutes=60,
+        prices_eur_mwh=prices or cfg.forecast_for(day) or [], awarded_mwh=awarded,
+        nodes=cfg.nodes, charging_points=cfg.charging_points,
+        vehicles=[v for v in cfg.vehicles if v.id in {p.vehicle_id for p in plans}],
+        plans=[clearing.body(p) for p in plans],
+    )
+    return clear(inst, phase, clearing.params_of(cfg))
+
+
+def market_service(bootstrap: str, prefix: str, clock: Any) -> Any:
+    from services.market.service import MarketService
+    from services.market.settings import Settings as MarketSettings
+
+    return MarketService(
+        MarketSettings(kafka_bootstrap=bootstrap, market_topic_prefix=prefix, market_port=None,
+                       market_session_timeout_ms=1000, market_heartbeat_ms=200),
+        clock,
+    )
