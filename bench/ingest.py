@@ -177,7 +177,8 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60) 
 BUCKETS = [  # innermost match wins: where the gateway process spends its time
     ("kafka client (aiokafka)", "aiokafka"),
     ("database (asyncpg)", "asyncpg"),
-    ("plan parsing + validation (schemas, pydantic)", "/schemas/"),
+    ("plan validation (schemas/)", "(schemas/"),
+    ("pydantic parsing/serializing", "pydantic"),
     ("prometheus metrics", "prometheus_client"),
     ("ingest gateway code", "services/ingest"),
     ("FastAPI/Starlette routing, middleware", "starlette"),
@@ -289,31 +290,21 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
 
 
 def profile(base: str, token: str, pid: int, args: argparse.Namespace) -> None:
-    out = Path(tempfile.mkdtemp()) / "ingest.raw"
+    """Sample the gateway's GIL-holding thread (on-CPU Python) under each load."""
     seconds = int(args.seconds)
-    spy = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "py-spy"),
-            "record",
-            "-p",
-            str(pid),
-            "-d",
-            str(seconds),
-            "-r",
-            "250",
-            "-f",
-            "raw",
-            "-o",
-            str(out),
-            "--nonblocking",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    asyncio.run(scenario(base, "/charging-schedules/", token, args.clients, 1, seconds, 1))
-    spy.wait(30)
-    print(f"profile of the gateway during single-plan load (py-spy, {seconds} s):")
-    print("\n".join(summarize_profile(out)) if out.exists() else "  (py-spy gave no output)")
+    spy_bin = str(Path(sys.executable).parent / "py-spy")
+    for label, path, clients, per in (
+        ("single-plan", "/charging-schedules/", args.clients, 1),
+        (f"batch{args.batch}", "/charging-schedules/batch", args.batch_clients, args.batch),
+    ):
+        out = Path(tempfile.mkdtemp()) / "ingest.raw"
+        cmd = [spy_bin, "record", "-p", str(pid), "-d", str(seconds), "-r", "250"]
+        cmd += ["-f", "raw", "-o", str(out), "--nonblocking", "--gil"]
+        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        asyncio.run(scenario(base, path, token, clients, per, seconds, 1))
+        spy.wait(30)
+        print(f"profile of the gateway under {label} load (py-spy --gil, {seconds} s):")
+        print("\n".join(summarize_profile(out)) if out.exists() else "  (no py-spy output)")
 
 
 if __name__ == "__main__":

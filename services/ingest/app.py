@@ -35,6 +35,11 @@ the same `plan_id` + `revision` is idempotent; an older revision gets 409.
 """
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release (a 3rd round trip per statement, ~25% of the
+    gateway's CPU under load): the gateway never leaves session state, locks or LISTENs."""
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The app; broker, database pool and caches are opened in its lifespan."""
     clock = clock or Clock.from_settings(settings)
@@ -47,7 +52,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             topic = TopicSpec(settings.plans_topic)
             await ensure_topics(bootstrap, (topic,), partitions=settings.topic_partitions)
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=settings.db_pool_size, timeout=5, command_timeout=5
+            url,
+            min_size=1,
+            max_size=settings.db_pool_size,
+            timeout=5,
+            command_timeout=5,
+            reset=_no_reset,
         )
         publisher = Publisher(bootstrap, settings.publish_timeout_s)
         try:

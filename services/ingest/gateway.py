@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
@@ -20,6 +19,7 @@ from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled
 from schemas.market_day import MTU_CHOICES, gate_closure
+from schemas.network import Vehicle
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
 from schemas.validation import validate_plan
@@ -70,16 +70,18 @@ def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
 
 
 def encode_submitted(plan: ChargingPlan, now: datetime) -> bytes:
-    """A PlanSubmitted value (schema_version 1) without a second pydantic round trip."""
-    body: dict[str, Any] = plan.model_dump(mode="json")
-    body.update(
-        event_type="PlanSubmitted",
-        event_id=str(uuid4()),
-        schema_version=1,
-        occurred_at=now.isoformat(),
-        source="ingest",
+    """A PlanSubmitted value (schema_version 1): the envelope spliced onto the plan's JSON
+    (pydantic's Rust serializer; ~3x cheaper than building a PlanSubmitted model)."""
+    envelope = orjson.dumps(
+        {
+            "event_type": "PlanSubmitted",
+            "event_id": str(uuid4()),
+            "schema_version": 1,
+            "occurred_at": now.isoformat(),
+            "source": "ingest",
+        }
     )
-    return orjson.dumps(body)
+    return envelope[:-1] + b"," + plan.__pydantic_serializer__.to_json(plan)[1:]
 
 
 class Gateway:
@@ -105,11 +107,16 @@ class Gateway:
         plans: dict[int, ChargingPlan] = {}
         first_index: dict[UUID, int] = {}
         for i, raw in enumerate(items):
-            if not isinstance(raw, bytes | str | dict):
+            plan: ChargingPlan | None
+            errors: list[FieldError]
+            if isinstance(raw, ChargingPlan):  # parsed already (batch fast path)
+                plan, errors = raw, []
+            elif isinstance(raw, bytes | str | dict):
+                plan, errors = parse_plan(raw)
+            else:
                 err = FieldError(loc="", reason="a plan must be a JSON object")
                 outcomes[i] = _reject(422, "invalid", "invalid plan", [err])
                 continue
-            plan, errors = parse_plan(raw)
             if plan is None:
                 outcomes[i] = _reject(422, "invalid", "invalid plan", errors)
             elif plan.plan_id in first_index:
@@ -124,8 +131,11 @@ class Gateway:
             async with storage_errors():
                 net = await self.facts.network()
                 vehicles = await self.facts.vehicles(p.vehicle_id for p in plans.values())
+            known = {vid: vf.vehicle for vid, vf in vehicles.items() if vf is not None}
+            contexts: dict[str, ValidationContext] = {}  # one per market area and request
             for i, plan in list(plans.items()):
-                checked = self._check(plan, who, net, vehicles.get(plan.vehicle_id), now)
+                vf = vehicles.get(plan.vehicle_id)
+                checked = self._check(plan, who, net, vf, known, contexts, now)
                 if checked is not None:
                     outcomes[i] = checked
                     del plans[i]
@@ -147,6 +157,8 @@ class Gateway:
         who: Principal,
         net: Network,
         vf: VehicleFacts | None,
+        known: dict[str, Vehicle],
+        contexts: dict[str, ValidationContext],
         now: datetime,
     ) -> Outcome | None:
         if who.role == "vehicle" and (vf is None or vf.owner_id != who.user_id):
@@ -157,15 +169,17 @@ class Gateway:
         if area is None:
             err = FieldError(loc="market_area", reason=f"unknown market area {plan.market_area!r}")
             return _reject(422, "invalid", "invalid plan", [err], plan)
-        ctx = ValidationContext(
-            vehicles={vf.vehicle.id: vf.vehicle} if vf else {},
-            charging_points=net.points,
-            timezone=area.timezone,
-            mtu_minutes=area.mtu_minutes if area.mtu_minutes in MTU_CHOICES else 60,
-            price_min_eur_mwh=area.price_min_eur_mwh,
-            price_max_eur_mwh=area.price_max_eur_mwh,
-            gate_closure_local=area.gate_closure,
-        )
+        ctx = contexts.get(area.id)
+        if ctx is None:
+            ctx = contexts[area.id] = ValidationContext(
+                vehicles=known,
+                charging_points=net.points,
+                timezone=area.timezone,
+                mtu_minutes=area.mtu_minutes if area.mtu_minutes in MTU_CHOICES else 60,
+                price_min_eur_mwh=area.price_min_eur_mwh,
+                price_max_eur_mwh=area.price_max_eur_mwh,
+                gate_closure_local=area.gate_closure,
+            )
         errors = validate_plan(plan, ctx)
         late = late_errors(area, plan.delivery_day, now)
         if late:

