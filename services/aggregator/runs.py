@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from schemas.config import AuctionConfig
 from schemas.events import GateClosureMarker, WhatIfRequested
 from schemas.market import MarketResult, area_day_key
+from schemas.market_day import DEFAULT_TIMEZONE, gate_closure
 from services.aggregator import clearing as c
 from services.aggregator import metrics as m
 from services.aggregator.state import AreaDay, DayRecord
@@ -36,6 +37,7 @@ class Runs:
         self.waiting: set[tuple[int, AreaDay]] = set()  # closed days that cannot clear yet
         self._gauges_at = 0.0
         self._config_version = -1  # retry waiting days only when a config arrived
+        self._complained: set[tuple[int, AreaDay]] = set()
 
     def forget_cache(self) -> None:
         self.cache.clear()
@@ -291,3 +293,27 @@ class Runs:
         if time.monotonic() - self._gauges_at > 1.0:
             self._gauges_at = time.monotonic()
             self.o.update_gauges()
+            self._unconfigured(now)
+
+    def _unconfigured(self, now: datetime) -> None:
+        """Say so (log, metrics) when plans of an area without auction-config are due.
+
+        Without a config the gate closure itself is unknown; the default one (12:00
+        Europe/Warsaw on D-1, DESIGN §3) decides when to complain. Clearing starts when a
+        config arrives (the leader then sends the marker).
+        """
+        for p, ad, day in self.o.table.days():
+            if (p, ad) in self._complained or day.record is not None:
+                continue
+            if self.o.configs.get(ad[0]) is not None or not day.live_plans():
+                continue
+            if now >= gate_closure(ad[1], DEFAULT_TIMEZONE):
+                self._complained.add((p, ad))
+                log.error(
+                    "cannot clear %s: no auction-config for market area %s "
+                    "(publish one: chargeflow config publish FILE.json)",
+                    area_day_key(*ad),
+                    ad[0],
+                )
+                m.CLEARING_REFUSED.labels(ad[0], "no_config").inc()
+                m.CONFIG_MISSING.labels(ad[0]).set(1)
