@@ -23,6 +23,7 @@ app.add_typer(common_app, name=None)
 # (module, attribute, verb): mounted only when the part is installed in this checkout.
 _PARTS = [
     ("services.aggregator.auction.cli", "app", "auction"),
+    ("services.aggregator.cli", "app", "config"),
     ("services.ingest.cli", "app", "ingest"),
     ("services.decisions.cli", "app", "decisions"),
 ]
