@@ -25,7 +25,6 @@ from services.common.metrics import http_metrics_middleware
 from services.decisions import problems
 from services.decisions.cache import ResponseCache, listen
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
-from services.decisions.queries import Zones
 from services.decisions.records import Kind
 from services.decisions.routes import decisions, health, operator
 from services.decisions.settings import Settings
@@ -75,7 +74,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             lambda token: registry.authenticate(pool, token), settings.decisions_token_ttl_s
         )
         app.state.cache = ResponseCache(settings.decisions_cache_ttl_s)
-        app.state.zones = Zones()
         app.state.consumer = None
         try:
             tasks.append(asyncio.create_task(listen(url, NOTIFY_CHANNEL, app.state.cache)))

@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from services.decisions import ocpp, queries
@@ -41,7 +41,6 @@ def _answer(body: bytes, etag: str, if_none_match: str | None) -> Response:
 
 @router.get("/")
 async def list_decisions(
-    request: Request,
     pool: PoolDep,
     cache: CacheDep,
     principal: CurrentUser,
@@ -56,12 +55,9 @@ async def list_decisions(
     if hit is not None:
         return _answer(hit.body, hit.etag, if_none_match)
     version = cache.version
-    if vehicle_id is not None and not await queries.vehicle_visible(pool, vehicle_id, owner):
+    body = await queries.day_json(pool, delivery_day, vehicle_id, owner)
+    if body is None:
         raise ProblemError(404, f"no vehicle {vehicle_id!r} among yours")
-    items = await queries.decisions_of_day(
-        pool, request.app.state.zones, delivery_day, vehicle_id, owner
-    )
-    body = orjson.dumps({"delivery_day": delivery_day.isoformat(), "decisions": items})
     etag = _etag(body)
     cache.put(key, body, etag, version)
     return _answer(body, etag, if_none_match)

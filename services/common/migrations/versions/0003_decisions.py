@@ -8,7 +8,21 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+from alembic import op
+
 from services.common.migrate import execute_script
+
+# An aware timestamp as ISO 8601 in a zone's local offset, e.g. 2026-11-26T01:00:00+01:00:
+# the vehicle API builds its JSON in one query (see services/decisions/queries.py).
+ISO_LOCAL = """
+CREATE FUNCTION iso_local(ts timestamptz, tz text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN o < 0 THEN '-' ELSE '+' END
+        || lpad((abs(o) / 3600)::text, 2, '0') || ':' || lpad((abs(o) % 3600 / 60)::text, 2, '0')
+    FROM (SELECT extract(epoch FROM (ts AT TIME ZONE tz) - (ts AT TIME ZONE 'UTC'))::int AS o) s
+$$
+"""
 
 revision = "0003_decisions"
 down_revision = "0002_ingest"
@@ -134,9 +148,11 @@ def upgrade() -> None:
         )
         """
     )
+    op.execute(ISO_LOCAL)  # one statement with a body: not through execute_script
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION iso_local(timestamptz, text)")
     execute_script(
         "DROP TABLE consume_errors, consumed_offsets, decision_allocations, schedule_decisions, "
         "auction_node_results, auction_runs, plan_stops, plans"
