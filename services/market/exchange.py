@@ -128,7 +128,10 @@ def clear(bid: AggregateBid, supply: Supply, rules: ExchangeRules, now: datetime
     }
     errors = check_bid(bid, rules)
     if errors:
-        return MarketResult(status="rejected", reason="; ".join(errors[:50]), **common)
+        text = "; ".join(errors)
+        if len(text) > 2000:  # the event's limit; say how many more there were
+            text = text[:1950].rsplit("; ", 1)[0] + f"; … ({len(errors)} problems in total)"
+        return MarketResult(status="rejected", reason=text, **common)
     prices, awards = [], []
     for start, curve in zip(bid.mtu_starts, bid.bid_curves, strict=True):
         hour = str(start.hour)

@@ -6,7 +6,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 import orjson
@@ -20,8 +21,13 @@ from services.aggregator.settings import Settings
 N_VEHICLES = 60
 
 
-def config(area: str = "PL", days: list[date] | None = None, tz: str = "Europe/Warsaw",
-           timeout_s: float = 1800.0, node_kw: float = 60.0) -> AuctionConfig:
+def config(
+    area: str = "PL",
+    days: list[date] | None = None,
+    tz: str = "Europe/Warsaw",
+    timeout_s: float = 1800.0,
+    node_kw: float = 60.0,
+) -> AuctionConfig:
     """A small network: two nodes, 12 points, 60 vehicles; a forecast with an evening peak."""
     forecast = {}
     for d in days or []:
@@ -30,20 +36,32 @@ def config(area: str = "PL", days: list[date] | None = None, tz: str = "Europe/W
     return AuctionConfig(
         market_area=area,
         timezone=tz,
-        nodes=[Node(id=f"{area}-N1", capacity_kw=node_kw), Node(id=f"{area}-N2", capacity_kw=400.0)],
+        nodes=[
+            Node(id=f"{area}-N1", capacity_kw=node_kw),
+            Node(id=f"{area}-N2", capacity_kw=400.0),
+        ],
         charging_points=[
             ChargingPoint(id=f"{area}-P{i:02d}", node_id=f"{area}-N{1 + i % 2}", max_power_kw=22.0)
             for i in range(12)
         ],
-        vehicles=[Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0)
-                  for i in range(N_VEHICLES)],
+        vehicles=[
+            Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0) for i in range(N_VEHICLES)
+        ],
         price_forecast=forecast,
         parameters=AuctionParameters(market_result_timeout_s=timeout_s),
     )
 
 
-def plan(i: int, day: date, area: str = "PL", rev: int = 0, tz: str = "Europe/Warsaw",
-         plan_id: uuid.UUID | None = None, price: float = 400.0, **over: Any) -> dict[str, Any]:
+def plan(
+    i: int,
+    day: date,
+    area: str = "PL",
+    rev: int = 0,
+    tz: str = "Europe/Warsaw",
+    plan_id: uuid.UUID | None = None,
+    price: float = 400.0,
+    **over: Any,
+) -> dict[str, Any]:
     """Vehicle i plugs in at point i % 12 from (i % 6 + 4) h to 9 h later, local time."""
     z = zone(tz)
     start = datetime.combine(day, dtime(i % 6 + 4), tzinfo=z)
@@ -59,10 +77,18 @@ def plan(i: int, day: date, area: str = "PL", rev: int = 0, tz: str = "Europe/Wa
         "market_area": area,
         "delivery_day": day.isoformat(),
         "initial_soc_kwh": 10.0,
-        "stops": [{"charging_point_id": f"{area}-P{i % 12:02d}", "arrival": start.isoformat(),
-                   "departure": end.isoformat(), "trip_kwh_after": 5.0}],
-        "bid": [{"energy_kwh": 8.0 + i % 5, "price_eur_mwh": price},
-                {"energy_kwh": 10.0, "price_eur_mwh": 120.0 + i % 4 * 10}],
+        "stops": [
+            {
+                "charging_point_id": f"{area}-P{i % 12:02d}",
+                "arrival": start.isoformat(),
+                "departure": end.isoformat(),
+                "trip_kwh_after": 5.0,
+            }
+        ],
+        "bid": [
+            {"energy_kwh": 8.0 + i % 5, "price_eur_mwh": price},
+            {"energy_kwh": 10.0, "price_eur_mwh": 120.0 + i % 4 * 10},
+        ],
     }
     doc.update(over)
     return doc
@@ -70,10 +96,15 @@ def plan(i: int, day: date, area: str = "PL", rev: int = 0, tz: str = "Europe/Wa
 
 def cancel(doc: dict[str, Any], rev: int | None = None) -> dict[str, Any]:
     return {
-        "event_type": "PlanCancelled", "event_id": str(uuid.uuid4()), "schema_version": 1,
-        "occurred_at": "2026-01-01T00:00:00+00:00", "plan_id": doc["plan_id"],
-        "revision": doc["revision"] if rev is None else rev, "vehicle_id": doc["vehicle_id"],
-        "market_area": doc["market_area"], "delivery_day": doc["delivery_day"],
+        "event_type": "PlanCancelled",
+        "event_id": str(uuid.uuid4()),
+        "schema_version": 1,
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "plan_id": doc["plan_id"],
+        "revision": doc["revision"] if rev is None else rev,
+        "vehicle_id": doc["vehicle_id"],
+        "market_area": doc["market_area"],
+        "delivery_day": doc["delivery_day"],
     }
 
 
@@ -92,8 +123,9 @@ def settings(bootstrap: str, prefix: str, **over: Any) -> Settings:
     return Settings(**base)
 
 
-async def send_all(producer: AIOKafkaProducer, topic: str,
-                   items: list[tuple[bytes | None, bytes]]) -> None:
+async def send_all(
+    producer: AIOKafkaProducer, topic: str, items: list[tuple[bytes | None, bytes]]
+) -> None:
     futures = [await producer.send(topic, value=v, key=k) for k, v in items]
     await asyncio.gather(*futures)
 
@@ -103,8 +135,10 @@ def plan_records(docs: list[dict[str, Any]]) -> list[tuple[bytes | None, bytes]]
 
 
 async def read_until(
-    bootstrap: str, topic: str, done: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 30.0,
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[dict[str, Any]]], bool],
+    wait_s: float = 30.0,
 ) -> list[dict[str, Any]]:
     """Read a topic from the beginning (JSON values) until done(values) or the timeout."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -118,10 +152,10 @@ async def read_until(
         tps = [TopicPartition(topic, p) for p in parts]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while not done(out):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic}: condition not met after {timeout} s; got {len(out)}")
+                raise TimeoutError(f"{topic}: condition not met after {wait_s} s; got {len(out)}")
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 out += [orjson.loads(r.value) for r in records if r.value is not None]
@@ -143,8 +177,14 @@ async def count_records(bootstrap: str, topic: str) -> int:
         await consumer.stop()
 
 
-def engine_result(cfg: AuctionConfig, docs: list[dict[str, Any]], day: date, phase: int,
-                  prices: list[float] | None = None, awarded: list[float] | None = None):  # type: ignore[no-untyped-def]
+def engine_result(
+    cfg: AuctionConfig,
+    docs: list[dict[str, Any]],
+    day: date,
+    phase: int,
+    prices: list[float] | None = None,
+    awarded: list[float] | None = None,
+):  # type: ignore[no-untyped-def]
     """The auction engine run directly on the plans (what `chargeflow auction clear` does)."""
     from schemas.auction import AuctionInstance
     from schemas.events import PlanSubmitted
@@ -153,9 +193,14 @@ def engine_result(cfg: AuctionConfig, docs: list[dict[str, Any]], day: date, pha
 
     plans = sorted((PlanSubmitted.model_validate(d) for d in docs), key=lambda p: str(p.plan_id))
     inst = AuctionInstance(
-        market_area=cfg.market_area, delivery_day=day, timezone=cfg.timezone, mtu_minutes=60,
-        prices_eur_mwh=prices or cfg.forecast_for(day) or [], awarded_mwh=awarded,
-        nodes=cfg.nodes, charging_points=cfg.charging_points,
+        market_area=cfg.market_area,
+        delivery_day=day,
+        timezone=cfg.timezone,
+        mtu_minutes=60,
+        prices_eur_mwh=prices or cfg.forecast_for(day) or [],
+        awarded_mwh=awarded,
+        nodes=cfg.nodes,
+        charging_points=cfg.charging_points,
         vehicles=[v for v in cfg.vehicles if v.id in {p.vehicle_id for p in plans}],
         plans=[clearing.body(p) for p in plans],
     )
@@ -167,7 +212,12 @@ def market_service(bootstrap: str, prefix: str, clock: Any) -> Any:
     from services.market.settings import Settings as MarketSettings
 
     return MarketService(
-        MarketSettings(kafka_bootstrap=bootstrap, market_topic_prefix=prefix, market_port=None,
-                       market_session_timeout_ms=1000, market_heartbeat_ms=200),
+        MarketSettings(
+            kafka_bootstrap=bootstrap,
+            market_topic_prefix=prefix,
+            market_port=None,
+            market_session_timeout_ms=1000,
+            market_heartbeat_ms=200,
+        ),
         clock,
     )

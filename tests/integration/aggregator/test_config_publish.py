@@ -35,16 +35,22 @@ def test_config_publish_completes_the_file_from_the_registry(
     monkeypatch.setenv("CHARGEFLOW_DATABASE_URL", database_url)
     monkeypatch.setenv("CHARGEFLOW_AGGREGATOR_TOPIC_PREFIX", prefix)
     file = tmp_path / "pl.json"
-    file.write_text(json.dumps({
-        "market_area": "PL",
-        "price_forecast": {"2026-11-26": [90.0] * 24},
-        "parameters": {"market_result_timeout_s": 120},
-    }))
+    file.write_text(
+        json.dumps(
+            {
+                "market_area": "PL",
+                "price_forecast": {"2026-11-26": [90.0] * 24},
+                "parameters": {"market_result_timeout_s": 120},
+            }
+        )
+    )
     result = CliRunner().invoke(app, ["config", "publish", str(file)])
     assert result.exit_code == 0, result.output
     assert "published auction-config for PL" in result.output
 
-    values = asyncio.run(read_until(kafka_bootstrap, prefix + "auction-config", lambda v: len(v) >= 1))
+    values = asyncio.run(
+        read_until(kafka_bootstrap, prefix + "auction-config", lambda v: len(v) >= 1)
+    )
     config = AuctionConfig.model_validate(values[0])
     assert {n.id for n in config.nodes} >= {"N-HOME-1", "N-WORK-1", "N-HWY-1"}
     assert len(config.charging_points) >= 34 and len(config.vehicles) >= 20

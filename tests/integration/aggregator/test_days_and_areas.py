@@ -12,7 +12,13 @@ from services.aggregator.topics import Names
 from services.aggregator.worker import Worker
 from services.common.clock import Clock
 from tests.integration.aggregator.fleet import (
-    config, market_service, plan, plan_records, read_until, send_all, settings,
+    config,
+    market_service,
+    plan,
+    plan_records,
+    read_until,
+    send_all,
+    settings,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,7 +42,7 @@ async def test_dst_day_has_23_mtus(kafka_bootstrap, prefix, producer, tasks):
 
 
 async def _run(kafka_bootstrap, prefix, producer, tasks, first: date, second: date) -> None:
-    DST, NEXT = first, second  # noqa: N806 - the names of the DST case
+    DST, NEXT = first, second
     n = Names(prefix)
     areas = {"PL": "Europe/Warsaw", "PT": "Europe/Lisbon"}
     docs = []

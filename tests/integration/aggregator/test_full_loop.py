@@ -20,7 +20,14 @@ from services.aggregator.worker import Worker
 from services.common.clock import Clock
 from services.market.service import MarketService
 from services.market.settings import Settings as MarketSettings
-from tests.integration.aggregator.fleet import config, plan, plan_records, read_until, send_all, settings
+from tests.integration.aggregator.fleet import (
+    config,
+    plan,
+    plan_records,
+    read_until,
+    send_all,
+    settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +37,13 @@ TZ = zone("Europe/Warsaw")
 
 def market(bootstrap: str, prefix: str, clock: Clock) -> MarketService:
     return MarketService(
-        MarketSettings(kafka_bootstrap=bootstrap, market_topic_prefix=prefix, market_port=None,
-                       market_session_timeout_ms=1000, market_heartbeat_ms=200),
+        MarketSettings(
+            kafka_bootstrap=bootstrap,
+            market_topic_prefix=prefix,
+            market_port=None,
+            market_session_timeout_ms=1000,
+            market_heartbeat_ms=200,
+        ),
         clock,
     )
 
@@ -68,8 +80,12 @@ async def test_plans_to_decisions_match_the_engine(kafka_bootstrap, prefix, prod
     # The same inputs through the engine directly (what `chargeflow auction clear` does).
     plans = sorted((PlanSubmitted.model_validate(d) for d in docs), key=lambda p: str(p.plan_id))
     inst = AuctionInstance(
-        market_area="PL", delivery_day=DAY, timezone=cfg.timezone, mtu_minutes=60,
-        prices_eur_mwh=cfg.forecast_for(DAY) or [], nodes=cfg.nodes,
+        market_area="PL",
+        delivery_day=DAY,
+        timezone=cfg.timezone,
+        mtu_minutes=60,
+        prices_eur_mwh=cfg.forecast_for(DAY) or [],
+        nodes=cfg.nodes,
         charging_points=cfg.charging_points,
         vehicles=[v for v in cfg.vehicles if v.id in {p.vehicle_id for p in plans}],
         plans=[clearing.body(p) for p in plans],
@@ -79,8 +95,9 @@ async def test_plans_to_decisions_match_the_engine(kafka_bootstrap, prefix, prod
     assert [[c.model_dump() for c in m] for m in p1.aggregate.bid_curves] == [
         [c.model_dump() for c in m] for m in bid.bid_curves
     ]
-    inst2 = inst.model_copy(update={"prices_eur_mwh": mres.prices_eur_mwh,
-                                    "awarded_mwh": mres.awarded_mwh})
+    inst2 = inst.model_copy(
+        update={"prices_eur_mwh": mres.prices_eur_mwh, "awarded_mwh": mres.awarded_mwh}
+    )
     p2 = clear(inst2, 2, params)
     assert summary["total_accepted_kwh"] == p2.total_accepted_kwh
     assert summary["welfare_eur"] == p2.welfare_eur

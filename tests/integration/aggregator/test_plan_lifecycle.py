@@ -18,7 +18,14 @@ from services.aggregator.topics import Names
 from services.aggregator.worker import Worker
 from services.common.clock import Clock
 from tests.integration.aggregator.fleet import (
-    cancel, config, count_records, market_service, plan, plan_records, read_until, send_all,
+    cancel,
+    config,
+    count_records,
+    market_service,
+    plan,
+    plan_records,
+    read_until,
+    send_all,
     settings,
 )
 
@@ -34,7 +41,9 @@ def final(values):  # type: ignore[no-untyped-def]
     return [v for v in values if v.get("phase") == 2]
 
 
-async def test_revisions_cancellations_late_and_duplicates(kafka_bootstrap, prefix, producer, tasks):
+async def test_revisions_cancellations_late_and_duplicates(
+    kafka_bootstrap, prefix, producer, tasks
+):
     n = Names(prefix)
     await send_all(producer, n.config, [(b"PL", config(days=[DAY]).model_dump_json().encode())])
     base = [plan(i, DAY) for i in range(6)]
@@ -70,12 +79,16 @@ async def test_revisions_cancellations_late_and_duplicates(kafka_bootstrap, pref
     # A duplicate marker and a replayed market result change nothing.
     results_before = await count_records(kafka_bootstrap, n.results)
     bids_before = await count_records(kafka_bootstrap, n.bids)
-    marker = GateClosureMarker(market_area="PL", delivery_day=DAY,
-                               gate_closure=datetime.combine(DAY - timedelta(days=1), time(12), tzinfo=TZ))
+    marker = GateClosureMarker(
+        market_area="PL",
+        delivery_day=DAY,
+        gate_closure=datetime.combine(DAY - timedelta(days=1), time(12), tzinfo=TZ),
+    )
     key = b"PL/2026-11-26"
     market = await read_until(kafka_bootstrap, n.market, lambda v: len(v) >= 1)
-    await producer.send_and_wait(n.by_day, marker.model_dump_json().encode(), key=key,
-                                 headers=[("k", topics.KIND_MARKER)])
+    await producer.send_and_wait(
+        n.by_day, marker.model_dump_json().encode(), key=key, headers=[("k", topics.KIND_MARKER)]
+    )
     await producer.send_and_wait(n.market, orjson.dumps(market[0]), key=key)
     await asyncio.sleep(2.0)
     assert await count_records(kafka_bootstrap, n.results) == results_before
@@ -143,17 +156,25 @@ async def test_fallback_what_if_and_missing_config(kafka_bootstrap, prefix, prod
         "chargeflow_auction_refused_total", {"market_area": "PL", "reason": "no_config"}
     )
     assert refused and refused >= 1
-    assert metrics.REGISTRY.get_sample_value(
-        "chargeflow_aggregator_config_missing", {"market_area": "PL"}
-    ) == 1
+    assert (
+        metrics.REGISTRY.get_sample_value(
+            "chargeflow_aggregator_config_missing", {"market_area": "PL"}
+        )
+        == 1
+    )
 
     cfg = config(days=[DAY], timeout_s=600)
     await send_all(producer, n.config, [(b"PL", cfg.model_dump_json().encode())])
     results = await read_until(kafka_bootstrap, n.results, lambda v: len(v) >= 1, 30)
     assert results[0]["phase"] == 1
     # What-if on the closed day: an answer on auction-results, no state change.
-    ask = WhatIfRequested(request_id=f"wi-{uuid.uuid4()}", market_area="PL", delivery_day=DAY,
-                          requested_by="operator", node_capacity_kw={"PL-N1": 1.0})
+    ask = WhatIfRequested(
+        request_id=f"wi-{uuid.uuid4()}",
+        market_area="PL",
+        delivery_day=DAY,
+        requested_by="operator",
+        node_capacity_kw={"PL-N1": 1.0},
+    )
     await producer.send_and_wait(n.commands, ask.model_dump_json().encode(), key=b"PL/2026-11-26")
     results = await read_until(
         kafka_bootstrap, n.results, lambda v: any(r["what_if"] for r in v), 30

@@ -25,7 +25,13 @@ from services.common.embedded import free_port
 from services.market.service import MarketService
 from services.market.settings import Settings as MarketSettings
 from tests.integration.aggregator.fleet import (
-    cancel, config, engine_result, plan, plan_records, read_until, send_all,
+    cancel,
+    config,
+    engine_result,
+    plan,
+    plan_records,
+    read_until,
+    send_all,
 )
 
 pytestmark = pytest.mark.integration
@@ -57,16 +63,21 @@ class WorkerProcess:
         env = {**self.env, "CHARGEFLOW_CLOCK_START": at.isoformat()}
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.aggregator"], env=env, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", "services.aggregator"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
-    async def ready(self, timeout: float = 30.0) -> None:
+    async def ready(self, wait_s: float = 30.0) -> None:
         async with httpx.AsyncClient() as client:
-            for _ in range(int(timeout / 0.1)):
+            for _ in range(int(wait_s / 0.1)):
                 assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"http://127.0.0.1:{self.port}/readyz")).status_code == 200:
+                    if (
+                        await client.get(f"http://127.0.0.1:{self.port}/readyz")
+                    ).status_code == 200:
                         return
                 await asyncio.sleep(0.1)
         raise TimeoutError("worker not ready")
@@ -112,9 +123,13 @@ async def test_killed_worker_loses_and_doubles_nothing(
 
     # Restarted after the gate closure: recover, close the day, clear both phases.
     market = MarketService(
-        MarketSettings(kafka_bootstrap=kafka_bootstrap, market_topic_prefix=prefix,
-                       market_port=None, market_session_timeout_ms=1000,
-                       market_heartbeat_ms=200),
+        MarketSettings(
+            kafka_bootstrap=kafka_bootstrap,
+            market_topic_prefix=prefix,
+            market_port=None,
+            market_session_timeout_ms=1000,
+            market_heartbeat_ms=200,
+        ),
         Clock.fixed(AFTER),
     )
     tasks(market.run())
