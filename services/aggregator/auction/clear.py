@@ -49,7 +49,7 @@ class Cleared:
 
     @property
     def x_kwh(self) -> npt.NDArray[np.float64]:
-        return self.x_units * self.params.energy_unit_kwh
+        return self.x_units.astype(np.float64) * self.params.energy_unit_kwh
 
 
 def _error_bound(pb: Problem, net: Network, params: AuctionParams) -> float:
@@ -80,16 +80,15 @@ def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
     y_units = sol.flow[net.step_arc]
     unit, tick = params.energy_unit_kwh, params.price_tick_eur_mwh
     # Welfare of the solution at the *given* prices (not the rounded ones).
-    welfare = (
-        float(y_units @ pb.step_price) - float(x_units @ pb.price[pb.x_t])
-    ) * unit / 1000.0
+    welfare = (float(y_units @ pb.step_price) - float(x_units @ pb.price[pb.x_t])) * unit / 1000.0
     price_ticks = np.rint(pb.price / tick).astype(np.int64)
     prices = compute_prices(net, sol, price_ticks, pb.node_cap_kwh.shape[0], pb.n_plans)
     # Marginal bid of a plan: the price of its lowest accepted step (prices non-increasing).
     step_ticks = np.rint(pb.step_price / tick).astype(np.int64)
     marg = np.full(pb.n_plans, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(marg, pb.step_plan[y_units > 0], step_ticks[y_units > 0])
-    curves = aggregate_curves(pb.x_t, x_units * unit, marg[pb.x_plan], pb.T, params)
+    x_kwh = x_units.astype(np.float64) * unit
+    curves = aggregate_curves(pb.x_t, x_kwh, marg[pb.x_plan], pb.T, params)
     return Cleared(
         phase=phase,
         params=params,

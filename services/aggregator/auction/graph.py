@@ -56,7 +56,7 @@ class Network:
     award_arc: I64  # (T,) source -> M_t
     nt_arc: I64  # (nodes*T,) M_t -> NT
     x_arc: I64  # (pairs,) arc of each stop-MTU pair
-    battery_arc: I64  # (stops,)
+    battery_arc: I64  # (stops,) -1 where the plan's battery cannot bind (no chain)
     step_arc: I64  # (steps,)
     pt_arc: I64  # arcs NT -> PT (shared points)
     pt_point: I64  # point of each pt arc
@@ -83,14 +83,32 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
     shared = counts > 1
     shared_rank = np.cumsum(shared) - 1
     pt0 = nt0 + n_nodes_grid * T
-    s0 = pt0 + int(shared.sum())
-    v0 = s0 + n_st
-    d0 = v0 + n_st
-    n_nodes = d0 + n_pl
-
     step_cap, step_frac = _floor_units(pb.step_kwh, unit)
     supply = int(step_cap.sum())
     big = max(supply, 1)
+
+    # Battery chain: r_j = initial energy still aboard at stop j (drives use it first).
+    last = pb.stop_last()
+    first = pb.stop_first()
+    cs = np.cumsum(pb.stop_trip_kwh)
+    plan_first = np.flatnonzero(first)[pb.stop_plan]
+    trips_before = (cs - pb.stop_trip_kwh) - (cs[plan_first] - pb.stop_trip_kwh[plan_first])
+    r = np.maximum(pb.soc0_kwh[pb.stop_plan] - trips_before, 0.0)
+    t_eff = np.maximum(pb.stop_trip_kwh - r, 0.0)
+    bcap, bfrac = _floor_units(pb.battery_kwh[pb.stop_plan] - r, unit)
+    # A plan whose whole bid fits under every battery cap can never hit the battery
+    # limit: its stops feed D_p directly and the chain (2 nodes, 3 arcs per stop) is
+    # dropped. This exact reduction removes most of the network's nodes.
+    bid_units = np.bincount(pb.step_plan, weights=step_cap, minlength=n_pl)
+    min_bcap = np.minimum.reduceat(bcap, np.flatnonzero(first)) if n_st else bcap
+    chain = (bid_units > min_bcap)[pb.stop_plan] if n_st else np.zeros(0, dtype=bool)
+    s_rank = np.cumsum(chain) - 1
+    vmask = chain & ~last
+    v_rank = np.cumsum(vmask) - 1
+    s0 = pt0 + int(shared.sum())
+    v0 = s0 + int(chain.sum())
+    d0 = v0 + int(vmask.sum())
+    n_nodes = d0 + n_pl
     tails: list[I64] = []
     heads: list[I64] = []
     caps: list[I64] = []
@@ -127,31 +145,24 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
     pt_arc = add(pt_from, pt0 + np.arange(len(pt_key)), np.minimum(pcap, big), 0, pfrac)
 
     x_shared = shared[inv]
-    x_from = np.where(
-        x_shared, pt0 + shared_rank[inv], nt0 + pb.x_node * T + pb.x_t
-    )
+    x_from = np.where(x_shared, pt0 + shared_rank[inv], nt0 + pb.x_node * T + pb.x_t)
     xcap, xfrac = _floor_units(pb.x_cap_kwh, unit)
-    x_arc = add(x_from, s0 + pb.x_stop, xcap, 0, xfrac)
+    x_to = np.where(chain[pb.x_stop], s0 + s_rank[pb.x_stop], d0 + pb.stop_plan[pb.x_stop])
+    x_arc = add(x_from, x_to, xcap, 0, xfrac)
 
-    # Battery chain: r_j = initial energy still aboard at stop j (drives use it first).
-    last = pb.stop_last()
-    cs = np.cumsum(pb.stop_trip_kwh)
-    plan_first = np.flatnonzero(pb.stop_first())[pb.stop_plan]
-    trips_before = (cs - pb.stop_trip_kwh) - (cs[plan_first] - pb.stop_trip_kwh[plan_first])
-    r = np.maximum(pb.soc0_kwh[pb.stop_plan] - trips_before, 0.0)
-    t_eff = np.maximum(pb.stop_trip_kwh - r, 0.0)
-    stops = np.arange(n_st, dtype=np.int64)
-    bcap, bfrac = _floor_units(pb.battery_kwh[pb.stop_plan] - r, unit)
-    b_head = np.where(last, d0 + pb.stop_plan, v0 + stops)
-    battery_arc = add(s0 + stops, b_head, np.minimum(bcap, big), 0, bfrac)
-    mid = stops[~last]
+    cst = np.flatnonzero(chain)
+    b_head = np.where(last[cst], d0 + pb.stop_plan[cst], v0 + v_rank[cst])
+    battery_arc = np.full(n_st, -1, dtype=np.int64)
+    battery_arc[cst] = add(s0 + s_rank[cst], b_head, np.minimum(bcap[cst], big), 0, bfrac[cst])
+    mid = np.flatnonzero(vmask)
     ecap, efrac = _floor_units(t_eff[mid], unit)
-    add(v0 + mid, d0 + pb.stop_plan[mid], np.minimum(ecap, big), 0, efrac)
-    add(v0 + mid, s0 + mid + 1, np.full(len(mid), big), 0)
+    add(v0 + v_rank[mid], d0 + pb.stop_plan[mid], np.minimum(ecap, big), 0, efrac)
+    add(v0 + v_rank[mid], s0 + s_rank[mid + 1], np.full(len(mid), big), 0)
 
     step_ticks = np.rint(pb.step_price / tick).astype(np.int64)
-    step_arc = add(d0 + pb.step_plan, np.full(len(pb.step_plan), SNK), step_cap, -step_ticks,
-                   step_frac)
+    step_arc = add(
+        d0 + pb.step_plan, np.full(len(pb.step_plan), SNK), step_cap, -step_ticks, step_frac
+    )
     add(np.array([SRC]), np.array([SNK]), np.array([big]), 0)
     return Network(
         n_nodes=n_nodes,
@@ -171,3 +182,25 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
         pt_point=pt_point,
         pt_t=pt_t,
     )
+
+
+def candidate_arcs(pb: Problem, net: Network, cover: float = 2.0) -> npt.NDArray[np.bool_]:
+    """Arc mask to start arc pricing with: every arc except the stop-MTU arcs a plan is
+    unlikely to use. Per stop, MTUs are taken cheapest first until their capacity covers
+    `cover` times the plan's whole bid; arc pricing adds anything else the optimum needs.
+    """
+    mask = np.ones(len(net.tail), dtype=bool)
+    if len(pb.x_stop) == 0:
+        return mask
+    order = np.lexsort((pb.x_t, pb.price[pb.x_t], pb.x_stop))
+    cap = pb.x_cap_kwh[order]
+    stop = pb.x_stop[order]
+    cum = np.cumsum(cap)
+    start = np.flatnonzero(np.r_[True, stop[1:] != stop[:-1]])
+    run_len = np.diff(np.r_[start, len(stop)])
+    before = cum - cap - np.repeat(cum[start] - cap[start], run_len)
+    bid = np.bincount(pb.step_plan, weights=pb.step_kwh, minlength=pb.n_plans)
+    keep = np.empty(len(order), dtype=bool)
+    keep[order] = before < cover * bid[pb.stop_plan[stop]]
+    mask[net.x_arc] = keep
+    return mask

@@ -63,15 +63,15 @@ def _check_market(
 
 
 def _check_network(inst: AuctionInstance, grid: DayGrid, errors: list[str]) -> None:
-    for name, items in (
-        ("nodes", inst.nodes),
-        ("charging_points", inst.charging_points),
-        ("vehicles", inst.vehicles),
+    for name, ids in (
+        ("nodes", [n.id for n in inst.nodes]),
+        ("charging_points", [c.id for c in inst.charging_points]),
+        ("vehicles", [v.id for v in inst.vehicles]),
     ):
-        counts = Counter(item.id for item in items)
-        for i, item in enumerate(items):
-            if counts[item.id] > 1:
-                errors.append(f"{name}[{i}].id: duplicate id {item.id!r}")
+        counts = Counter(ids)
+        for i, ident in enumerate(ids):
+            if counts[ident] > 1:
+                errors.append(f"{name}[{i}].id: duplicate id {ident!r}")
     for i, node in enumerate(inst.nodes):
         prof = node.capacity_kw_by_mtu
         if prof is not None and len(prof) != grid.count:

@@ -28,6 +28,8 @@ import scipy.sparse as sp
 
 from services.aggregator.auction.problem import Problem
 
+F64 = npt.NDArray[np.float64]
+
 
 @dataclass(frozen=True)
 class LpResult:
@@ -67,7 +69,9 @@ def _battery_windows(pb: Problem) -> tuple[sp.csr_matrix, npt.NDArray[np.float64
     return inc, rhs
 
 
-def build_lp(pb: Problem) -> tuple[sp.csc_matrix, npt.NDArray[np.float64], ...]:  # type: ignore[misc]
+def build_lp(
+    pb: Problem,
+) -> tuple[sp.csc_matrix, F64, F64, F64, F64]:
     """Matrix, costs, column bounds and row bounds of the LP."""
     nx, ny = len(pb.x_stop), len(pb.step_plan)
     xcol = np.arange(nx)

@@ -82,11 +82,16 @@ def build_problem(inst: AuctionInstance, phase: int) -> Problem:
     grid = day_grid(inst.delivery_day, inst.timezone, inst.mtu_minutes)
     T, h = grid.count, grid.mtu_hours
     node_index = {n.id: i for i, n in enumerate(inst.nodes)}
-    node_cap = np.array(
-        [n.capacity_kw_by_mtu if n.capacity_kw_by_mtu is not None else [n.capacity_kw] * T
-         for n in inst.nodes],
-        dtype=np.float64,
-    ).reshape(len(inst.nodes), T) * h
+    node_cap = (
+        np.array(
+            [
+                n.capacity_kw_by_mtu if n.capacity_kw_by_mtu is not None else [n.capacity_kw] * T
+                for n in inst.nodes
+            ],
+            dtype=np.float64,
+        ).reshape(len(inst.nodes), T)
+        * h
+    )
     point_index = {p.id: i for i, p in enumerate(inst.charging_points)}
     point_node = np.array([node_index[p.node_id] for p in inst.charging_points], dtype=np.int64)
     point_kw = np.array(

@@ -6,7 +6,7 @@ arrays; only the final assembly of the JSON objects walks plans and their alloca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,7 @@ from schemas.auction import (
     BidCurvePoint,
     NodeResult,
     PlanResult,
+    PlanStatus,
     Rounding,
 )
 
@@ -26,11 +27,17 @@ if TYPE_CHECKING:
     from services.aggregator.auction.clear import Cleared
 
 E = 6  # decimals of energies (kWh), costs and welfare (EUR) in the JSON
-REASONS = ("price", "node_capacity", "point_capacity", "awarded_quantity", "battery",
-           "charging_time")
+REASONS = (
+    "price",
+    "node_capacity",
+    "point_capacity",
+    "awarded_quantity",
+    "battery",
+    "charging_time",
+)
 
 
-def _round(a: npt.NDArray[np.float64], d: int = E) -> list[float]:
+def _round(a: npt.NDArray[Any], d: int = E) -> list[float]:
     return [float(v) for v in np.round(a, d) + 0.0]  # + 0.0 turns -0.0 into 0.0
 
 
@@ -55,7 +62,7 @@ def _reasons(cl: Cleared, short: npt.NDArray[np.bool_]) -> list[list[str]]:
         "node_capacity": any_per_plan(free & nt, xp),
         "point_capacity": any_per_plan(free & pt, xp),
         "awarded_quantity": any_per_plan(free & aw, xp),
-        "battery": any_per_plan(sat[net.battery_arc], pb.stop_plan),
+        "battery": any_per_plan((net.battery_arc >= 0) & sat[net.battery_arc], pb.stop_plan),
         "charging_time": ~any_per_plan(free, xp),
     }
     out: list[list[str]] = [[] for _ in range(n)]
@@ -96,7 +103,9 @@ def to_result(inst: AuctionInstance, cl: Cleared) -> AuctionResult:
     plans = []
     for i, plan in enumerate(inst.plans):
         lo, hi = bounds[i], bounds[i + 1]
-        status = "rejected" if acc_u[i] == 0 else ("partial" if short[i] else "accepted")
+        status: PlanStatus = (
+            "rejected" if acc_u[i] == 0 else ("partial" if short[i] else "accepted")
+        )
         plans.append(
             PlanResult.model_construct(
                 plan_id=plan.plan_id,

@@ -80,10 +80,12 @@ def random_instance(
         for s in stops[1:]:
             if s.arrival >= fixed[-1].departure:
                 fixed.append(s)
-        prices = sorted((round(rng.uniform(-50, 600), 2) for _ in range(rng.randint(1, 3))),
-                        reverse=True)
-        bid = [BidStep(energy_kwh=rng.choice([2.0, 5.5, 10.0, 25.0]), price_eur_mwh=p)
-               for p in prices]
+        prices = sorted(
+            (round(rng.uniform(-50, 600), 2) for _ in range(rng.randint(1, 3))), reverse=True
+        )
+        bid = [
+            BidStep(energy_kwh=rng.choice([2.0, 5.5, 10.0, 25.0]), price_eur_mwh=p) for p in prices
+        ]
         soc = rng.choice([None, 0.0, 5.0, 9.0])
         plans.append(
             PlanBody(
