@@ -65,6 +65,8 @@ def _reasons(cl: Cleared, short: npt.NDArray[np.bool_]) -> list[list[str]]:
         "battery": any_per_plan((net.battery_arc >= 0) & sat[net.battery_arc], pb.stop_plan),
         "charging_time": ~any_per_plan(free, xp),
     }
+    # A full battery blocks every further kWh, so free capacity is then no price signal.
+    flags["price"] &= ~flags["battery"]
     out: list[list[str]] = [[] for _ in range(n)]
     for i in np.flatnonzero(short):
         out[i] = [r for r in REASONS if flags[r][i]]
