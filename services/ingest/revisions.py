@@ -21,6 +21,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.ingest.coalesce import Coalescer
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -49,21 +51,38 @@ WHERE r.revision < EXCLUDED.revision
 _CANCEL = "UPDATE ingest_plan_revisions SET cancelled = true WHERE plan_id = $1 AND revision = $2"
 
 
+Row = tuple[UUID, str, str, date, int]  # plan_id, vehicle_id, market_area, delivery_day, revision
+
+
 class RevisionStore:
+    """Reads and writes of concurrent requests are coalesced into shared statements."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._lookups: Coalescer[UUID, dict[UUID, Recorded]] = Coalescer(self._lookup_all)
+        self._records: Coalescer[Row, None] = Coalescer(self._record_all)
 
     async def lookup(self, plan_ids: Sequence[UUID]) -> dict[UUID, Recorded]:
         if not plan_ids:
             return {}
-        rows = await self._pool.fetch(_SELECT, list(plan_ids))
+        found = await self._lookups.run(plan_ids)
+        return {p: found[p] for p in plan_ids if p in found}
+
+    async def record(self, accepted: Sequence[Row]) -> None:
+        """Record accepted revisions (after the broker ack)."""
+        if accepted:
+            await self._records.run(accepted)
+
+    async def _lookup_all(self, plan_ids: list[UUID]) -> dict[UUID, Recorded]:
+        rows = await self._pool.fetch(_SELECT, plan_ids)
         return {r["plan_id"]: Recorded(**dict(r)) for r in rows}
 
-    async def record(self, accepted: Sequence[tuple[UUID, str, str, date, int]]) -> None:
-        """Record (plan_id, vehicle_id, market_area, delivery_day, revision) rows."""
-        if not accepted:
-            return
-        columns = list(zip(*accepted, strict=True))
+    async def _record_all(self, rows: list[Row]) -> None:
+        newest: dict[UUID, Row] = {}
+        for row in rows:  # one statement may not touch a row twice: keep the newest revision
+            if row[0] not in newest or newest[row[0]][4] < row[4]:
+                newest[row[0]] = row
+        columns = list(zip(*newest.values(), strict=True))
         await self._pool.execute(_UPSERT, *(list(c) for c in columns))
 
     async def mark_cancelled(self, plan_id: UUID, revision: int) -> None:
