@@ -14,7 +14,7 @@ price, a bulk step near the usual price level, an opportunistic cheap step.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -38,7 +38,7 @@ def _prices(rng: np.random.Generator, count: int, per_hour: int) -> list[float]:
 def generate(n: int, mtu_minutes: int = 60, seed: int = 1) -> AuctionInstance:
     rng = np.random.default_rng(seed)
     grid = day_grid(DAY, TZ, mtu_minutes)
-    start = datetime.combine(DAY, time(0), tzinfo=ZoneInfo(TZ))
+    start = datetime.combine(DAY, time(0), tzinfo=ZoneInfo(TZ)).astimezone(UTC)
     n_res = max(1, n // 40)
     n_work_nodes = max(1, n // 400)
     n_hubs = max(1, n // 2000)

@@ -8,6 +8,7 @@ timestamps, negative energies); `parse_instance` reports those with the same pat
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -119,13 +120,16 @@ def _check_plans(inst: AuctionInstance, grid: DayGrid, p: AuctionParams, errors:
                 errors.append(
                     f"{sat}.charging_point_id: unknown charging point {stop.charging_point_id!r}"
                 )
-            if stop.departure <= stop.arrival:
+            # UTC: same-ZoneInfo datetimes compare by wall clock, wrong across DST
+            arrival, departure = stop.arrival.astimezone(UTC), stop.departure.astimezone(UTC)
+            if departure <= arrival:
                 errors.append(f"{sat}: departure {stop.departure} is not after arrival")
-            if stop.arrival < start or stop.departure > end:
+            if arrival < start or departure > end:
                 errors.append(
-                    f"{sat}: outside the delivery day {start.isoformat()} .. {end.isoformat()}"
+                    f"{sat}: outside the delivery day {start.astimezone(grid.tz).isoformat()}"
+                    f" .. {end.astimezone(grid.tz).isoformat()}"
                 )
-            if j > 0 and stop.arrival < plan.stops[j - 1].departure:
+            if j > 0 and arrival < plan.stops[j - 1].departure.astimezone(UTC):
                 errors.append(f"{sat} overlaps stops[{j - 1}] (or is out of order)")
         for k, step in enumerate(plan.bid):
             if not p.price_min_eur_mwh <= step.price_eur_mwh <= p.price_max_eur_mwh:

@@ -21,7 +21,9 @@ ALLOWED_MTU_MINUTES = (15, 30, 60)
 class DayGrid:
     """The MTU grid of one local day; times are seconds since the day's local midnight."""
 
-    start: datetime  # local midnight, aware
+    # Local midnight as a UTC datetime. Python compares and subtracts two datetimes that
+    # share one ZoneInfo object by wall clock, ignoring DST; UTC arithmetic is absolute.
+    start: datetime
     tz: ZoneInfo
     mtu_seconds: int
     count: int
@@ -36,13 +38,12 @@ class DayGrid:
 
     def starts(self) -> list[datetime]:
         """MTU starts as aware local datetimes (offset changes on DST days)."""
-        utc0 = self.start.astimezone(UTC)
         step = timedelta(seconds=self.mtu_seconds)
-        return [(utc0 + i * step).astimezone(self.tz) for i in range(self.count)]
+        return [(self.start + i * step).astimezone(self.tz) for i in range(self.count)]
 
     def seconds(self, moment: datetime) -> float:
         """Seconds from the day's start to an aware moment (absolute time, DST-safe)."""
-        return (moment - self.start).total_seconds()
+        return (moment.astimezone(UTC) - self.start).total_seconds()
 
 
 def day_grid(day: date, timezone: str, mtu_minutes: int) -> DayGrid:
@@ -50,10 +51,9 @@ def day_grid(day: date, timezone: str, mtu_minutes: int) -> DayGrid:
     if mtu_minutes not in ALLOWED_MTU_MINUTES:
         raise ValueError(f"mtu_minutes must be one of {ALLOWED_MTU_MINUTES}, got {mtu_minutes}")
     tz = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    # Aware subtraction across different offsets is absolute time: 23/24/25 h.
-    total = int((end - start).total_seconds())
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    total = int((end - start).total_seconds())  # 23, 24 or 25 h
     mtu_seconds = mtu_minutes * 60
     return DayGrid(start=start, tz=tz, mtu_seconds=mtu_seconds, count=total // mtu_seconds)
 

@@ -111,7 +111,6 @@ def build_problem(inst: AuctionInstance, phase: int) -> Problem:
     step_price: list[float] = []
     battery = np.empty(len(inst.plans))
     soc0 = np.empty(len(inst.plans))
-    start = grid.start
     for i, plan in enumerate(inst.plans):
         v = vehicles[plan.vehicle_id]
         battery[i] = v.battery_kwh
@@ -119,8 +118,8 @@ def build_problem(inst: AuctionInstance, phase: int) -> Problem:
         for s in plan.stops:
             plan_of_stop.append(i)
             point_of_stop.append(point_index[s.charging_point_id])
-            arr.append((s.arrival - start).total_seconds())
-            dep.append((s.departure - start).total_seconds())
+            arr.append(grid.seconds(s.arrival))
+            dep.append(grid.seconds(s.departure))
             trip.append(s.trip_kwh_after)
             vkw.append(v.max_power_kw)
         for b in plan.bid:

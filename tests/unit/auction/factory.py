@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from schemas.auction import AuctionInstance
@@ -18,18 +18,22 @@ TZ = "Europe/Warsaw"
 
 def at(hour: float, day: date = DAY, tz: str = TZ) -> datetime:
     """Aware local time `hour` hours after local midnight (absolute time, DST-safe)."""
-    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
-    return start + timedelta(hours=hour)
+    tzinfo = ZoneInfo(tz)
+    start = datetime.combine(day, time(0), tzinfo=tzinfo).astimezone(UTC)
+    return (start + timedelta(hours=hour)).astimezone(tzinfo)
 
 
 def random_instance(
-    seed: int,
+    seed: int | random.Random,
     n_plans: int = 6,
     mtu_minutes: int = 60,
     day: date = DAY,
     phase2: bool = False,
 ) -> AuctionInstance:
-    rng = random.Random(seed)
+    """A small valid instance: 1-3 nodes (some with per-MTU capacity), 1-4 shared points
+    (some inactive), 1-3 stops per plan at minute-ish times, 1-3 bid steps, batteries small
+    enough to bind, phase-2 awards small enough to bind."""
+    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     grid = day_grid(day, TZ, mtu_minutes)
     hours = grid.count * mtu_minutes / 60
     n_nodes = rng.randint(1, 3)
@@ -89,7 +93,7 @@ def random_instance(
         soc = rng.choice([None, 0.0, 5.0, 9.0])
         plans.append(
             PlanBody(
-                plan_id=uuid.UUID(int=rng.getrandbits(128)),
+                plan_id=uuid.UUID(int=v + 1),
                 vehicle_id=f"V{v}",
                 initial_soc_kwh=soc,
                 stops=fixed,
