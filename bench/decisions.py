@@ -237,6 +237,9 @@ async def bench_http(
     database_url: str, pool: asyncpg.Pool, clients: int, seconds: float, cache_ttl: str
 ) -> None:
     tokens = await seed_users(pool, clients)
+    on_day = await pool.fetchval(
+        "SELECT count(*) FROM schedule_decisions WHERE delivery_day = '2026-11-26'"
+    )
     port = free_port()
     env = {**os.environ, "CHARGEFLOW_DATABASE_URL": database_url, "CHARGEFLOW_DECISIONS_PORT": str(port),
            "CHARGEFLOW_DECISIONS_CONSUME": "false", "CHARGEFLOW_LOG_LEVEL": "WARNING",
@@ -265,7 +268,8 @@ async def bench_http(
         proc.terminate()
         proc.wait(timeout=15)
     print(f"GET under {clients} concurrent closed-loop clients, {seconds:.0f} s each, "
-          f"response cache TTL {cache_ttl} s (0 = every request hits PostgreSQL):")  # fmt: skip
+          f"response cache TTL {cache_ttl} s (0 = every request hits PostgreSQL), "
+          f"{on_day:,} decisions on the day, 2 per client:")  # fmt: skip
     base_p99 = results["healthz (baseline)"]["p99"]
     for label, r in results.items():
         print(f"  {label:<30} p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "

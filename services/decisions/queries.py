@@ -17,13 +17,14 @@ _DECISION_COLUMNS = (
 # one pool checkout instead of four queries and no JSON building in Python (measured: the
 # uncached path went from ~250 to ~310 req/s in bench/decisions.py on the 2-core box).
 # $1 day, $2 vehicle (NULL = all), $3 owner (NULL = operator/admin: every vehicle).
-DAY_JSON = """
+# One statement per scope: a generic "$3 IS NULL OR ..." plan scanned every decision of the
+# day for each request (300 000 rows → 25 req/s); starting from the caller's vehicles uses
+# vehicles_owner_idx and the (delivery_day, vehicle_id) indexes.
+_DAY_JSON = """
 WITH dec AS (
     SELECT d.*, coalesce(a.timezone, 'UTC') AS tz
-    FROM schedule_decisions d LEFT JOIN market_areas a ON a.id = d.market_area
-    WHERE d.delivery_day = $1 AND ($2::text IS NULL OR d.vehicle_id = $2)
-      AND ($3::bigint IS NULL OR EXISTS (
-            SELECT 1 FROM vehicles v WHERE v.id = d.vehicle_id AND v.owner_id = $3))
+    FROM {decisions} LEFT JOIN market_areas a ON a.id = d.market_area
+    WHERE d.delivery_day = $1 {on_decision}
 ), items AS (
     SELECT 0 AS undecided, d.vehicle_id, d.plan_id, json_build_object(
         'plan_id', d.plan_id, 'revision', d.revision, 'vehicle_id', d.vehicle_id,
@@ -47,10 +48,8 @@ WITH dec AS (
         'reasons', '[]'::json, 'requested_kwh', p.requested_kwh, 'accepted_kwh', 0.0,
         'coverage', 0.0, 'cost_eur', 0.0, 'run_id', NULL, 'phase', NULL,
         'decided_at', NULL, 'allocations', '[]'::json)
-    FROM plans p
-    WHERE p.delivery_day = $1 AND ($2::text IS NULL OR p.vehicle_id = $2)
-      AND ($3::bigint IS NULL OR EXISTS (
-            SELECT 1 FROM vehicles v WHERE v.id = p.vehicle_id AND v.owner_id = $3))
+    FROM {plans}
+    WHERE p.delivery_day = $1 {on_plan}
       AND NOT EXISTS (SELECT 1 FROM schedule_decisions d WHERE d.plan_id = p.plan_id)
 )
 SELECT $2::text IS NULL OR $3::bigint IS NULL OR EXISTS (
@@ -59,6 +58,27 @@ SELECT $2::text IS NULL OR $3::bigint IS NULL OR EXISTS (
            json_agg(item ORDER BY undecided, vehicle_id, plan_id), '[]'::json))::text AS body
 FROM items
 """
+
+
+def _day_json(by_owner: bool, by_vehicle: bool) -> str:
+    if by_owner:
+        where = "v.owner_id = $3" + (" AND v.id = $2" if by_vehicle else "")
+        mine = f"(SELECT id FROM vehicles v WHERE {where}) v"
+        return _DAY_JSON.format(
+            decisions=f"{mine} JOIN schedule_decisions d ON d.vehicle_id = v.id",
+            plans=f"{mine} JOIN plans p ON p.vehicle_id = v.id",
+            on_decision="",
+            on_plan="",
+        )
+    return _DAY_JSON.format(
+        decisions="schedule_decisions d",
+        plans="plans p",
+        on_decision="AND d.vehicle_id = $2" if by_vehicle else "",
+        on_plan="AND p.vehicle_id = $2" if by_vehicle else "",
+    )
+
+
+DAY_JSON = {(o, v): _day_json(o, v) for o in (False, True) for v in (False, True)}
 
 ALLOCATIONS = """
 SELECT plan_id, charging_point_id, mtu_start, energy_kwh FROM decision_allocations
@@ -84,7 +104,8 @@ async def day_json(
     pool: asyncpg.Pool, day: date, vehicle_id: str | None, owner: int | None
 ) -> bytes | None:
     """The response body of the caller's plans and decisions of a day; None: foreign vehicle."""
-    row = await pool.fetchrow(DAY_JSON, day, vehicle_id, owner)
+    sql = DAY_JSON[owner is not None, vehicle_id is not None]
+    row = await pool.fetchrow(sql, day, vehicle_id, owner)
     assert row is not None  # an aggregate without GROUP BY always yields one row
     return None if not row["visible"] else row["body"].encode()
 
