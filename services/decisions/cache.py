@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ class ResponseCache:
         """Store a body computed while `version` was current (older versions never stick)."""
         if self.ttl_s <= 0 or version != self.version:
             return
-        self._entries[key] = Entry(version, time.monotonic() + self.ttl_s, body, etag)
+        # Jittered expiry: entries filled in the same burst must not all expire (and hit the
+        # database) in the same instant; staleness stays bounded by ttl_s.
+        expires = time.monotonic() + self.ttl_s * random.uniform(0.5, 1.0)
+        self._entries[key] = Entry(version, expires, body, etag)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
