@@ -31,12 +31,6 @@ async def test_two_areas_two_days(kafka_bootstrap, prefix, producer, tasks):
     await _run(kafka_bootstrap, prefix, producer, tasks, date(2026, 11, 26), date(2026, 11, 27))
 
 
-@pytest.mark.xfail(
-    reason="auction engine: day_grid() subtracts two datetimes with the same ZoneInfo, which "
-    "Python does in wall-clock time, so a 23-h day gets 24 MTUs and clear() rejects the "
-    "23 forecast prices (services/aggregator/auction/mtu.py, not the aggregator's code)",
-    strict=False,
-)
 async def test_dst_day_has_23_mtus(kafka_bootstrap, prefix, producer, tasks):
     await _run(kafka_bootstrap, prefix, producer, tasks, DST, NEXT)
 
