@@ -33,6 +33,8 @@ from services.ingest.storage import storage_errors
 
 log = logging.getLogger(__name__)
 
+MAX_REVISION = 2**31 - 1
+
 
 @dataclass
 class Outcome:
@@ -181,6 +183,8 @@ class Gateway:
                 gate_closure_local=area.gate_closure,
             )
         errors = validate_plan(plan, ctx)
+        if plan.revision > MAX_REVISION:  # the revision table's integer column
+            errors.append(FieldError(loc="revision", reason=f"must be at most {MAX_REVISION}"))
         late = late_errors(area, plan.delivery_day, now)
         if late:
             return _reject(409, "late", "gate closure passed", late + errors, plan)

@@ -6,6 +6,7 @@ HTTP ``status``, a human ``detail`` and ``errors``: every field error found ({lo
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -74,6 +75,15 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
 
 
+def dumps(body: object) -> bytes:
+    """orjson, falling back to ASCII-escaped json for text orjson refuses: error reasons
+    quote client input, which may hold lone surrogates (found by the fuzzer)."""
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body, ensure_ascii=True).encode()
+
+
 def problem_body(
     status: int,
     detail: str,
@@ -100,7 +110,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     instance: str | None = None,
 ) -> Response:
-    body = orjson.dumps(problem_body(status, detail, errors, slug, instance))
+    body = dumps(problem_body(status, detail, errors, slug, instance))
     return Response(body, status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
 
 

@@ -21,7 +21,7 @@ from services.ingest.openapi import (
     error_responses,
     json_body,
 )
-from services.ingest.problems import ProblemError
+from services.ingest.problems import ProblemError, dumps
 
 router = APIRouter(tags=["charging plans"])
 
@@ -29,7 +29,7 @@ _ACCEPTED = {"description": "Stored: the broker acknowledged it (acks=all)", "mo
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    return Response(dumps(body), status, headers=headers, media_type="application/json")
 
 
 def _retry_after(request: Request) -> dict[str, str]:

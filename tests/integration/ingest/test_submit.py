@@ -220,3 +220,18 @@ async def test_metrics_count_requests_by_route_and_plans_by_reason(make_gateway,
         assert name in text
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_revision_beyond_64_bits_gets_422_not_a_crash(make_gateway, tokens):
+    # Found by the fuzzer: echoing such a revision in the batch result crashed orjson.
+    client, _ = await make_gateway()
+    body = plan(revision=47680861589249556480)
+    batch = await client.post(
+        "/charging-schedules/batch", json={"plans": [body]}, headers=auth(tokens["operator"])
+    )
+    assert batch.status_code == 200
+    [item] = batch.json()["results"]
+    assert item["http_status"] == 422 and item["revision"] == 47680861589249556480
+    assert [e["loc"] for e in item["errors"]] == ["revision"]
+    single = await client.post(URL, json=body, headers=auth(tokens["operator"]))
+    assert single.status_code == 422
