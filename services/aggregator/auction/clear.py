@@ -8,6 +8,7 @@ JSON.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,7 @@ class Cleared:
     welfare_eur: float
     error_bound_eur: float
     curves: Curves
+    timings: dict[str, float]  # wall seconds of build / solve / prices (for the benchmark)
 
     @property
     def x_kwh(self) -> npt.NDArray[np.float64]:
@@ -73,9 +75,12 @@ def _error_bound(pb: Problem, net: Network, params: AuctionParams) -> float:
 
 def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
     """Solve a *validated* instance (no checks here; `clear` checks first)."""
+    t0 = time.perf_counter()
     pb = build_problem(inst, phase)
     net = build_network(pb, params)
+    t1 = time.perf_counter()
     sol = solve_flow(net)
+    t2 = time.perf_counter()
     x_units = sol.flow[net.x_arc]
     y_units = sol.flow[net.step_arc]
     unit, tick = params.energy_unit_kwh, params.price_tick_eur_mwh
@@ -89,6 +94,7 @@ def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
     np.minimum.at(marg, pb.step_plan[y_units > 0], step_ticks[y_units > 0])
     x_kwh = x_units.astype(np.float64) * unit
     curves = aggregate_curves(pb.x_t, x_kwh, marg[pb.x_plan], pb.T, params)
+    t3 = time.perf_counter()
     return Cleared(
         phase=phase,
         params=params,
@@ -101,6 +107,7 @@ def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
         welfare_eur=welfare,
         error_bound_eur=_error_bound(pb, net, params),
         curves=curves,
+        timings={"build": t1 - t0, "solve": t2 - t1, "prices": t3 - t2},
     )
 
 
