@@ -17,7 +17,7 @@ import numpy.typing as npt
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
 from services.aggregator.auction.bids import Curves, aggregate_curves
 from services.aggregator.auction.flow import FlowSolution, solve_flow
-from services.aggregator.auction.graph import Network, build_network
+from services.aggregator.auction.graph import Network, build_network, useful_arcs
 from services.aggregator.auction.instance_check import check_instance
 from services.aggregator.auction.prices import Prices, compute_prices
 from services.aggregator.auction.problem import Problem, build_problem
@@ -79,7 +79,7 @@ def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
     pb = build_problem(inst, phase)
     net = build_network(pb, params)
     t1 = time.perf_counter()
-    sol = solve_flow(net)
+    sol = solve_flow(net, useful_arcs(pb, net))
     t2 = time.perf_counter()
     x_units = sol.flow[net.x_arc]
     y_units = sol.flow[net.step_arc]

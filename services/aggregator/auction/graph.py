@@ -77,10 +77,16 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
     SRC, SNK = 0, 1
     m0 = 2
     nt0 = m0 + T
-    # Shared (point, MTU) keys: more than one stop-MTU pair uses the point in that MTU.
+    # A (point, MTU) needs its own node only if the stops there could together exceed
+    # the point's power; a (node, MTU) only if they could exceed the node's capacity.
+    # Otherwise the constraint is redundant and the arcs skip that layer (exact).
     key = pb.x_point * T + pb.x_t
-    uniq, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-    shared = counts > 1
+    uniq, inv = np.unique(key, return_inverse=True)
+    key_cap = np.bincount(inv, weights=pb.x_cap_kwh, minlength=len(uniq))
+    shared = key_cap > pb.point_cap_kwh[uniq // T] + 1e-9
+    nt_key = pb.x_node * T + pb.x_t
+    nt_load = np.bincount(nt_key, weights=pb.x_cap_kwh, minlength=n_nodes_grid * T)
+    nt_free = nt_load <= pb.node_cap_kwh.ravel() + 1e-9
     shared_rank = np.cumsum(shared) - 1
     pt0 = nt0 + n_nodes_grid * T
     step_cap, step_frac = _floor_units(pb.step_kwh, unit)
@@ -141,11 +147,13 @@ def build_network(pb: Problem, params: AuctionParams) -> Network:
     pt_key = uniq[shared]
     pt_point, pt_t = pt_key // T, pt_key % T
     pcap, pfrac = _floor_units(pb.point_cap_kwh[pt_point], unit)
-    pt_from = nt0 + pb.point_node[pt_point] * T + pt_t
+    pt_nt = pb.point_node[pt_point] * T + pt_t
+    pt_from = np.where(nt_free[pt_nt], m0 + pt_t, nt0 + pt_nt)
     pt_arc = add(pt_from, pt0 + np.arange(len(pt_key)), np.minimum(pcap, big), 0, pfrac)
 
     x_shared = shared[inv]
-    x_from = np.where(x_shared, pt0 + shared_rank[inv], nt0 + pb.x_node * T + pb.x_t)
+    direct = np.where(nt_free[nt_key], m0 + pb.x_t, nt0 + nt_key)
+    x_from = np.where(x_shared, pt0 + shared_rank[inv], direct)
     xcap, xfrac = _floor_units(pb.x_cap_kwh, unit)
     x_to = np.where(chain[pb.x_stop], s0 + s_rank[pb.x_stop], d0 + pb.stop_plan[pb.x_stop])
     x_arc = add(x_from, x_to, xcap, 0, xfrac)
@@ -203,4 +211,26 @@ def candidate_arcs(pb: Problem, net: Network, cover: float = 2.0) -> npt.NDArray
     keep = np.empty(len(order), dtype=bool)
     keep[order] = before < cover * bid[pb.stop_plan[stop]]
     mask[net.x_arc] = keep
+    return mask
+
+
+def useful_arcs(pb: Problem, net: Network) -> npt.NDArray[np.bool_]:
+    """Arcs that can carry flow at an optimum; the rest are left out of the solve.
+
+    Left out: zero-capacity arcs; stop-MTU arcs whose market price is not below the plan's
+    highest bid; bid steps not above the cheapest market price the plan can reach (every
+    node price is at least the market price, so neither can ever be profitable). solve_flow
+    verifies the left-out arcs against the optimal potentials, so this is exact.
+    """
+    mask = net.cap > 0
+    if len(pb.x_stop) == 0:
+        mask[net.step_arc] = False
+        return mask
+    x_price = pb.price[pb.x_t]
+    top_bid = np.full(pb.n_plans, -np.inf)
+    np.maximum.at(top_bid, pb.step_plan, pb.step_price)
+    mask[net.x_arc] &= x_price < top_bid[pb.x_plan]
+    cheapest = np.full(pb.n_plans, np.inf)
+    np.minimum.at(cheapest, pb.x_plan, x_price)
+    mask[net.step_arc] &= pb.step_price > cheapest[pb.step_plan]
     return mask

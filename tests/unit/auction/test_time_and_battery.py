@@ -105,11 +105,14 @@ def test_quarter_hour_mtus_count_stops_pro_rata() -> None:
 
 def test_battery_binds_and_the_trip_frees_room() -> None:
     # 20 kWh battery, 18 aboard: 2 kWh fit at stop 1; the 10 kWh drive frees 10 more.
+    # Stop 1's hours are cheaper, so the optimum is unique: fill up there first.
     stops = [
         Stop(charging_point_id="P1", arrival=at(0), departure=at(2), trip_kwh_after=10.0),
         Stop(charging_point_id="P2", arrival=at(2.5), departure=at(5)),
     ]
-    r = clear(one_plan(PLAIN, stops, battery=20.0, soc=18.0), 1, AuctionParams())
+    inst = one_plan(PLAIN, stops, battery=20.0, soc=18.0)
+    inst.prices_eur_mwh[0:2] = [40.0, 40.0]
+    r = clear(inst, 1, AuctionParams())
     per_point: dict[str, float] = {}
     for a in r.plans[0].allocations:
         per_point[a.charging_point_id] = per_point.get(a.charging_point_id, 0) + a.energy_kwh
