@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 
+import asyncpg
 import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -86,6 +87,24 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     return problem_response(422, "invalid request parameters", errors, None, request.url.path)
 
 
+async def _on_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s: %r", request.url.path, exc)
+    return problem_response(
+        503, "the database is unavailable; retry shortly", (), {"Retry-After": "2"},
+        request.url.path,
+    )  # fmt: skip
+
+
+# PostgreSQL down or unreachable: a 503 the client may retry, not a 500.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
 async def _on_crash(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(500, "internal error; it has been logged", (), None, request.url.path)
@@ -95,4 +114,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    for exc_type in UNAVAILABLE:
+        app.add_exception_handler(exc_type, _on_unavailable)
     app.add_exception_handler(Exception, _on_crash)
