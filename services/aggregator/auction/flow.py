@@ -13,9 +13,9 @@ reduced cost is added and the subset re-solved. When no left-out arc has a negat
 reduced cost, the potentials are a valid dual of the *full* network, which proves the
 flow optimal for it, and the left-out arcs shorten no residual path, so the prices are
 those of the full network too. Measured on the benchmark, OR-Tools' time falls far less
-than the arc count, so the extra rounds cost more than they save: `clear` solves the
-full network, and the pricing loop remains as an exact option (and as a test that the
-potentials are a complete dual).
+than the arc count, so extra rounds cost more than they save: `clear` only leaves out
+arcs that can never be profitable (graph.useful_arcs), which verifies in one round; the
+cheapest-MTU candidates (graph.candidate_arcs) remain an exact, tested option.
 """
 
 from __future__ import annotations
