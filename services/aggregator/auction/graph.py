@@ -5,11 +5,14 @@ Nodes: source, sink, one node per MTU (M_t), per (node, MTU) (NT), per shared (p
 
   source -> M_t         cost market price of t; cap awarded quantity (phase 2) or unbounded
   M_t    -> NT(n,t)     cap node capacity x MTU hours
-  NT     -> PT(c,t)     cap point power x MTU hours (only for points two stops share in t;
-                        otherwise the stop arc's own cap min(vehicle, point) x overlap is
-                        already tighter, so the PT node is skipped)
-  PT|NT  -> S_j         cap min(vehicle, point power) x overlap of stop j with t
+  NT     -> PT(c,t)     cap point power x MTU hours
+  PT|NT  -> S_j | D_p   cap min(vehicle, point power) x overlap of stop j with t
   S_j    -> V_j | D_p   battery arc, cap B - r_j
+
+Exact shortcuts: PT(c,t) exists only where the stops at c in t could together exceed the
+point's power (else their own caps already hold it); where the stops at node n in t could
+not exceed its capacity, arcs start at M_t instead of NT(n,t); a plan whose bid fits under
+every battery cap has no S/V chain, its stop arcs end at D_p.
   V_j    -> D_p         trip exit, cap t'_j (purchased energy the drive after stop j uses)
   V_j    -> S_{j+1}     carry-over, unbounded
   D_p    -> sink        one arc per bid step: cap step energy, cost -bid price
