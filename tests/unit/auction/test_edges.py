@@ -48,3 +48,34 @@ def test_more_price_levels_than_steps_are_merged_downwards() -> None:
     assert curves.merged == [4]
     prices = [p for p, _ in curves.steps[0]]
     assert prices == sorted(prices, reverse=True)
+
+
+def test_a_shared_point_is_rationed_by_bid_and_reported() -> None:
+    from uuid import UUID
+
+    from schemas.network import ChargingPoint, Node, Vehicle
+    from schemas.plan import BidStep, PlanBody, Stop
+    from tests.unit.auction.factory import at
+
+    def plan(i: int, price: float) -> PlanBody:
+        return PlanBody(
+            plan_id=UUID(int=i),
+            vehicle_id=f"V{i}",
+            stops=[Stop(charging_point_id="P", arrival=at(1), departure=at(2))],
+            bid=[BidStep(energy_kwh=10.0, price_eur_mwh=price)],
+        )
+
+    inst = AuctionInstance(
+        market_area="PL",
+        delivery_day=example().delivery_day,
+        prices_eur_mwh=[100.0] * 24,
+        nodes=[Node(id="N", capacity_kw=500.0)],
+        charging_points=[ChargingPoint(id="P", node_id="N", max_power_kw=11.0)],
+        vehicles=[Vehicle(id=f"V{i}", battery_kwh=50.0, max_power_kw=11.0) for i in (1, 2)],
+        plans=[plan(1, 400.0), plan(2, 200.0)],
+    )
+    r = clear(inst)
+    assert [p.accepted_kwh for p in r.plans] == [10.0, 1.0]
+    assert r.plans[1].reasons == ["point_capacity"]
+    # points are rationed by bid, not priced: both pay the node price (no congestion)
+    assert [p.cost_eur for p in r.plans] == [1.0, 0.1]
