@@ -8,7 +8,7 @@ status it maps to and every field error found.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
@@ -74,16 +74,19 @@ def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
 def encode_submitted(plan: ChargingPlan, now: datetime) -> bytes:
     """A PlanSubmitted value (schema_version 1): the envelope spliced onto the plan's JSON
     (pydantic's Rust serializer; ~3x cheaper than building a PlanSubmitted model)."""
-    envelope = orjson.dumps(
-        {
-            "event_type": "PlanSubmitted",
-            "event_id": str(uuid4()),
-            "schema_version": 1,
-            "occurred_at": now.isoformat(),
-            "source": "ingest",
-        }
-    )
-    return envelope[:-1] + b"," + plan.__pydantic_serializer__.to_json(plan)[1:]
+    return encoder(now)(plan)
+
+
+def encoder(now: datetime) -> Callable[[ChargingPlan], bytes]:
+    """encode_submitted for many plans of one request: the constant envelope built once."""
+    head = b'{"event_type":"PlanSubmitted","schema_version":1,"source":"ingest","occurred_at":'
+    head += orjson.dumps(now.isoformat()) + b',"event_id":"'
+
+    def encode(plan: ChargingPlan) -> bytes:
+        body = plan.__pydantic_serializer__.to_json(plan)
+        return head + str(uuid4()).encode() + b'",' + body[1:]
+
+    return encode
 
 
 class Gateway:
@@ -204,7 +207,8 @@ class Gateway:
                 send.append((i, plan))
             else:
                 outcomes[i] = verdict
-        records = [(p.vehicle_id.encode(), encode_submitted(p, now)) for _, p in send]
+        encode = encoder(now)
+        records = [(p.vehicle_id.encode(), encode(p)) for _, p in send]
         results = await self.publisher.publish(self.topic, records) if records else []
         acked: list[tuple[UUID, str, str, date, int]] = []
         for (i, plan), exc in zip(send, results, strict=True):
