@@ -146,3 +146,6 @@ async def service(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=15)
+        # Leave the shared registry as found (other tests count its vehicles and users).
+        await pool.execute("DELETE FROM vehicles WHERE id = ANY($1)", list(vehicles.values()))
+        await pool.execute("DELETE FROM users WHERE name LIKE $1", f"%-{tag}")

@@ -155,6 +155,14 @@ async def test_day_summary_shows_totals_energy_against_capacity_and_prices(
         ) == 2 and await pool.fetchval("SELECT count(*) FROM plans WHERE market_area = $1", area)
 
     await eventually(ready)
+    try:
+        await _check_summary(service, area, plan.plan_id)
+    finally:
+        await pool.execute("DELETE FROM nodes WHERE market_area = $1", area)
+        await pool.execute("DELETE FROM market_areas WHERE id = $1", area)
+
+
+async def _check_summary(service, area: str, plan_id: uuid.UUID) -> None:
     path = f"/operator/api/days/{area}/{DAY.isoformat()}"
     async with httpx.AsyncClient(base_url=service.base_url) as http:
         r = await http.get(path, headers=service.auth("op"))
@@ -175,7 +183,7 @@ async def test_day_summary_shows_totals_energy_against_capacity_and_prices(
             URL, params={"delivery_day": DAY.isoformat()}, headers=service.auth("bob")
         )
         statuses = {d["plan_id"]: d["status"] for d in r.json()["decisions"]}
-        assert statuses[str(plan.plan_id)] == "pending"
+        assert statuses[str(plan_id)] == "pending"
 
 
 async def test_health_readiness_and_metrics(service, producer, topics, pool):
