@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date
 from pathlib import Path
@@ -190,11 +191,19 @@ async def test_health_readiness_and_metrics(service, producer, topics, pool):
     d = decision(service.vehicles["anna"], day=date(2026, 11, 27))
     await _publish(producer, topics.decisions, [d])
     await eventually(lambda: _stored(pool, d.plan_id))
+    lag = rf'^chargeflow_consumer_lag{{[^}}]*topic="{re.escape(topics.decisions)}"[^}}]*}} 0\.0$'
     async with httpx.AsyncClient(base_url=service.base_url) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         assert (await http.get("/readyz")).status_code == 200
+
+        async def lag_reported() -> bool:  # reported after the batch, on the next poll
+            return re.search(lag, (await http.get("/metrics")).text, re.M) is not None
+
+        await eventually(lag_reported, within=5)
         text = (await http.get("/metrics")).text
     for name in ("chargeflow_decisions_persisted_total", "chargeflow_events_consumed_total",
                  "chargeflow_consumer_lag", "chargeflow_http_requests_total"):  # fmt: skip
         assert name in text
-    assert f'topic="{topics.decisions}"' in text
+    # a phase-2 decision of a known area: gate closure (D-1 12:00 Warsaw) to served observed
+    count = re.search(r"^chargeflow_gate_closure_to_decisions_seconds_count (\S+)$", text, re.M)
+    assert count is not None and float(count.group(1)) >= 1
