@@ -70,8 +70,8 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        # Nothing to flush: every fetched batch is written before the next poll.
-        pass
+        # Let the batch in flight commit first, so the next owner starts after it.
+        await self.owner.finish_write()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         await self.owner.seek_to_stored(assigned)
@@ -94,6 +94,13 @@ class DecisionsConsumer:
         self._kafka: AIOKafkaConsumer | None = None
         self._gate_seen: set[tuple[str, object, str]] = set()
         self._positions: dict[tuple[str, int], int] = {}
+        self._writing: asyncio.Task[None] | None = None
+
+    async def finish_write(self) -> None:
+        """Wait for the batch being written (its failure surfaces in the main loop)."""
+        writing = self._writing
+        if writing is not None and not writing.done():
+            await asyncio.wait({writing})
 
     async def seek_to_stored(self, assigned: list[TopicPartition]) -> None:
         assert self._kafka is not None
@@ -132,6 +139,7 @@ class DecisionsConsumer:
             # N+1 is fetched and parsed here. Writes stay strictly sequential, so the
             # stored offsets still only ever cover whole, committed batches.
             writing: asyncio.Task[None] | None = None
+            self._writing = None
             try:
                 while True:
                     fetched = await kafka.getmany(timeout_ms=cfg.wait_ms, max_records=cfg.batch_max)
@@ -141,6 +149,7 @@ class DecisionsConsumer:
                         if writing is not None:
                             await writing
                         writing = asyncio.create_task(self._write(conn, records, parsed))
+                        self._writing = writing
                     elif writing is not None and writing.done():
                         await writing  # surfaces a failed write now, not at the next batch
                         writing = None
