@@ -163,6 +163,17 @@ def install(app: FastAPI) -> None:
             schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
+        doc["components"]["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "API token from `chargeflow token create` (`cf_...`)",
+            }
+        }
+        for path, operations in doc.get("paths", {}).items():
+            if path.startswith("/charging-schedules"):
+                for operation in operations.values():
+                    operation["security"] = [{"bearer": []}]
         app.openapi_schema = doc
         return doc
 
