@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -200,3 +201,40 @@ async def test_plans_their_stops_and_cancellations_are_stored(
     row = await pool.fetchrow("SELECT * FROM plans WHERE plan_id = $1", plan_id)
     assert (row["revision"], row["status"], row["requested_kwh"]) == (2, "cancelled", 15.0)
     assert await pool.fetchval("SELECT count(*) FROM plan_stops WHERE plan_id = $1", plan_id) == 2
+
+
+async def test_two_replicas_share_partitions_and_apply_every_record_exactly_once(
+    pool, producer, topics, start_consumer
+):
+    plans = [uuid.uuid4() for _ in range(200)]
+    events = [decision(f"V{i % 20 + 1:03d}", plan_id=p, revision=1) for i, p in enumerate(plans)]
+    events += [decision(f"V{i % 20 + 1:03d}", plan_id=p, revision=2,
+                        energies={("P-HWY-02", 7): 1.5}) for i, p in enumerate(plans)]  # fmt: skip
+    await _send(producer, topics.decisions, events)
+    applied = {"a": 0, "b": 0}
+
+    def counter(who: str):
+        async def count(batch, written):
+            applied[who] += sum(batch.consumed.values())
+            await asyncio.sleep(0.02)  # slow writers, so the second replica joins mid-stream
+
+        return count
+
+    await start_consumer(after_write=counter("a"), batch_max=10)
+    await eventually(lambda: _some_consumed(pool, topics.prefix))
+    await start_consumer(after_write=counter("b"), batch_max=10)  # joins: a rebalance
+    await eventually(lambda: _all_consumed(pool, topics.prefix, len(events)), within=60)
+    rows = await _decision_rows(pool, plans)
+    assert {(r["revision"], r["accepted_kwh"], r["n_alloc"]) for r in rows.values()} == {
+        (2, 1.5, 1)
+    }
+    assert len(rows) == 200
+    assert applied["a"] > 0 and applied["b"] > 0, applied  # both replicas did work
+    assert applied["a"] + applied["b"] == len(events)  # and no record was applied twice
+
+
+async def _some_consumed(pool, name: str) -> bool:
+    stored = await pool.fetchval(
+        "SELECT coalesce(sum(next_offset), 0) FROM consumed_offsets WHERE consumer = $1", name
+    )
+    return stored > 0
