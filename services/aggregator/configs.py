@@ -26,6 +26,8 @@ class ConfigView:
         self.ready = asyncio.Event()  # set once the topic was read to its end at start
         self.version = 0  # bumped on every accepted config
         self._consumer: AIOKafkaConsumer | None = None
+        # A config carries the whole fleet; large fleets make it a large record.
+        self.max_fetch_bytes = 64 * 1024 * 1024
 
     def get(self, area: str) -> AuctionConfig | None:
         return self.configs.get(area)
@@ -43,7 +45,12 @@ class ConfigView:
         log.info("auction-config for %s in force (event %s)", config.market_area, config.event_id)
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=self.max_fetch_bytes,
+            fetch_max_bytes=self.max_fetch_bytes,
+        )
         await consumer.start()
         self._consumer = consumer
         try:

@@ -9,9 +9,8 @@ forwarded record was acknowledged (at-least-once; the owner stage dedupes).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
+import time
 from typing import Any
 
 import orjson
@@ -27,6 +26,7 @@ from schemas.parsing import errors_from, parse_plan_event
 from schemas.validation import validate_plan
 from services.aggregator import metrics as m
 from services.aggregator import topics
+from services.aggregator.batching import Batches
 from services.aggregator.clearing import event_uuid, rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
@@ -35,6 +35,7 @@ from services.common.clock import Clock
 
 log = logging.getLogger(__name__)
 S = m.SERVICE
+_SUBMITTED = m.PLANS_RECEIVED.labels(S, "submitted")
 
 
 def _identity(value: bytes) -> dict[str, Any]:
@@ -77,6 +78,8 @@ class Intake:
         self.clock = clock
         self.consumer: AIOKafkaConsumer | None = None
         self.contexts: dict[str, tuple[object, ValidationContext]] = {}
+        self.out = Batches(producer)
+        self.first_record_at: float | None = None  # perf_counter of the first batch
 
     def _context(self, area: str) -> ValidationContext | None:
         config = self.configs.get(area)
@@ -111,33 +114,29 @@ class Intake:
                 )
                 if not batch:
                     continue
-                pending: list[Awaitable[object]] = []
+                if self.first_record_at is None:
+                    self.first_record_at = time.perf_counter()
                 for tp, records in batch.items():
                     m.EVENTS_CONSUMED.labels(S, tp.topic).inc(len(records))
                     for r in records:
-                        pending += await self.handle(r)
-                await asyncio.gather(*pending)
+                        await self.handle(r)
+                await self.out.flush()  # every forward acknowledged before the commit
                 await consumer.commit()
         finally:
             await consumer.stop()
 
-    async def _send(
-        self, topic: str, value: bytes, key: bytes | None, **kw: Any
-    ) -> Awaitable[object]:
-        m.EVENTS_PUBLISHED.labels(S, topic).inc()
-        return await self.producer.send(topic, value=value, key=key, **kw)
+    async def _forward(self, key: str, kind: bytes, value: bytes) -> None:
+        await self.out.add(self.names.by_day, key.encode(), value, [("k", kind)])
 
-    async def _forward(self, key: str, kind: bytes, value: bytes) -> list[Awaitable[object]]:
-        return [await self._send(self.names.by_day, value, key.encode(), headers=[("k", kind)])]
-
-    async def handle(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+    async def handle(self, r: ConsumerRecord[bytes, bytes]) -> None:
         if r.topic == self.names.plans:
-            return await self._plan(r)
-        if r.topic == self.names.market:
-            return await self._market(r)
-        return await self._command(r)
+            await self._plan(r)
+        elif r.topic == self.names.market:
+            await self._market(r)
+        else:
+            await self._command(r)
 
-    async def _plan(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+    async def _plan(self, r: ConsumerRecord[bytes, bytes]) -> None:
         value = r.value if r.value is not None else b""
         event, errors = (
             parse_plan_event(value)
@@ -145,20 +144,22 @@ class Intake:
             else (None, [FieldError(loc="", reason="empty record value (no event)")])
         )
         if isinstance(event, PlanSubmitted):
-            m.PLANS_RECEIVED.labels(S, "submitted").inc()
+            _SUBMITTED.inc()
             ctx = self._context(event.market_area)
             if ctx is not None:
                 errors = validate_plan(event, ctx)
             if not errors:
                 key = area_day_key(event.market_area, event.delivery_day)
-                return await self._forward(key, topics.KIND_PLAN, value)
+                await self._forward(key, topics.KIND_PLAN, value)
+                return
         elif isinstance(event, PlanCancelled):
             m.PLANS_RECEIVED.labels(S, "cancelled").inc()
             key = area_day_key(event.market_area, event.delivery_day)
-            return await self._forward(key, topics.KIND_CANCEL, value)
+            await self._forward(key, topics.KIND_CANCEL, value)
+            return
         else:
             m.PLANS_RECEIVED.labels(S, "unreadable").inc()
-        return await self._reject(r, value, errors, event)
+        await self._reject(r, value, errors, event)
 
     async def _reject(
         self,
@@ -166,7 +167,7 @@ class Intake:
         value: bytes,
         errors: list[FieldError],
         event: PlanSubmitted | PlanCancelled | None,
-    ) -> list[Awaitable[object]]:
+    ) -> None:
         m.PLANS_INVALID.labels(S).inc()
         m.DLQ_EVENTS.labels(S).inc()
         ident = (
@@ -192,20 +193,15 @@ class Intake:
             r.offset,
             "; ".join(str(e) for e in errors[:5]),
         )
-        out = [await self._send(self.names.dlq, dlq.model_dump_json().encode(), r.key)]
+        await self.out.add(self.names.dlq, r.key, dlq.model_dump_json().encode())
         if isinstance(event, PlanSubmitted):
             # The plan is identifiable: its vehicle hears why through schedule-decisions too.
             decision = rejection(event, "validation", errors[:200], self.clock.now(), phase=1)
-            out.append(
-                await self._send(
-                    self.names.decisions,
-                    decision.model_dump_json().encode(),
-                    event.vehicle_id.encode(),
-                )
+            await self.out.add(
+                self.names.decisions, event.vehicle_id.encode(), decision.model_dump_json().encode()
             )
-        return out
 
-    async def _market(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+    async def _market(self, r: ConsumerRecord[bytes, bytes]) -> None:
         try:
             result = MarketResult.model_validate_json(r.value or b"")
         except ValidationError as exc:
@@ -216,10 +212,10 @@ class Intake:
                 r.offset,
                 "; ".join(str(e) for e in errors_from(exc)[:5]),
             )
-            return []
-        return await self._forward(result.key, topics.KIND_MARKET, r.value or b"")
+            return
+        await self._forward(result.key, topics.KIND_MARKET, r.value or b"")
 
-    async def _command(self, r: ConsumerRecord[bytes, bytes]) -> list[Awaitable[object]]:
+    async def _command(self, r: ConsumerRecord[bytes, bytes]) -> None:
         try:
             cmd = WhatIfRequested.model_validate_json(r.value or b"")
         except ValidationError as exc:
@@ -230,6 +226,6 @@ class Intake:
                 r.offset,
                 "; ".join(str(e) for e in errors_from(exc)[:5]),
             )
-            return []
+            return
         key = area_day_key(cmd.market_area, cmd.delivery_day)
-        return await self._forward(key, topics.KIND_WHATIF, r.value or b"")
+        await self._forward(key, topics.KIND_WHATIF, r.value or b"")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from datetime import timedelta
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
@@ -23,6 +25,7 @@ from schemas.events import GateClosureMarker, PlanCancelled, PlanSubmitted, What
 from schemas.market import MarketResult
 from services.aggregator import metrics as m
 from services.aggregator import topics
+from services.aggregator.batching import Batches
 from services.aggregator.clearing import rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.restore import restore
@@ -85,7 +88,10 @@ class Owner:
         self.table = Table()
         self.assigned: set[int] = set()
         self.recovered = asyncio.Event()
-        self.pending: list[Awaitable[object]] = []
+        self.out = Batches(producer)
+        self._days: dict[tuple[str, str], AreaDay] = {}
+        # Per day: the config it was computed with and when plans become too old to clear.
+        self._horizons: dict[AreaDay, tuple[object, datetime]] = {}
         self.runs = Runs(self)
         self.consumer: AIOKafkaConsumer | None = None
 
@@ -98,11 +104,7 @@ class Owner:
         partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        m.EVENTS_PUBLISHED.labels(S, topic).inc()
-        fut = await self.producer.send(
-            topic, value=value, key=key, partition=partition, headers=headers
-        )
-        self.pending.append(fut)
+        await self.out.add(topic, key, value, headers or (), partition)
 
     async def publish(self, topic: str, event: Model, key: str) -> None:
         await self.send(topic, event.model_dump_json().encode(), key.encode())
@@ -112,8 +114,7 @@ class Owner:
             await self.send(self.names.changelog, change[1], change[0], partition=partition)
 
     async def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        await asyncio.gather(*pending)
+        await self.out.flush()
 
     # -- main loop --------------------------------------------------------------------
     async def run(self) -> None:
@@ -168,9 +169,8 @@ class Owner:
         value = r.value or b""
         try:
             if kind == topics.KIND_PLAN:
-                await self._plan(
-                    partition, r.offset, PlanSubmitted.model_validate_json(value), value
-                )
+                # The intake validated it: read only the identity here (hot path).
+                await self._plan(partition, r.offset, orjson.loads(value), value)
             elif kind == topics.KIND_CANCEL:
                 await self._cancel(partition, r.offset, PlanCancelled.model_validate_json(value))
             elif kind == topics.KIND_MARKER:
@@ -181,7 +181,7 @@ class Owner:
                 await self.runs.on_what_if(partition, WhatIfRequested.model_validate_json(value))
             else:
                 log.error("by-day record %d@%d without a known kind header", partition, r.offset)
-        except ValueError as exc:  # pydantic ValidationError included: skip, never stop
+        except (ValueError, KeyError, TypeError) as exc:  # never stop on a bad record
             log.error("by-day record %d@%d unreadable, skipped: %s", partition, r.offset, exc)
 
     def _late(self, partition: int, area_day: AreaDay) -> DayRecord | bool | None:
@@ -192,15 +192,25 @@ class Owner:
         config = self.configs.get(area_day[0])
         if config is None:
             return None
-        horizon = config.gate_closure_for(area_day[1]) + timedelta(
-            days=self.s.aggregator_marker_lookback_days + 1
-        )
-        return True if self.clock.now() >= horizon else None
+        cached = self._horizons.get(area_day)
+        if cached is None or cached[0] is not config:
+            horizon = config.gate_closure_for(area_day[1]) + timedelta(
+                days=self.s.aggregator_marker_lookback_days + 1
+            )
+            cached = self._horizons[area_day] = (config, horizon)
+        return True if self.clock.now() >= cached[1] else None
 
-    async def _plan(self, partition: int, seq: int, plan: PlanSubmitted, raw: bytes) -> None:
-        ad: AreaDay = (plan.market_area, plan.delivery_day)
+    def _area_day(self, area: str, day: str) -> AreaDay:
+        ad = self._days.get((area, day))
+        if ad is None:
+            ad = self._days[(area, day)] = (area, date.fromisoformat(day))
+        return ad
+
+    async def _plan(self, partition: int, seq: int, doc: dict[str, Any], raw: bytes) -> None:
+        ad = self._area_day(doc["market_area"], doc["delivery_day"])
         late = self._late(partition, ad)
         if late:
+            plan = PlanSubmitted.model_validate_json(raw)
             m.PLANS_LATE.labels(S).inc()
             run_id = late.run_id if isinstance(late, DayRecord) and late.run_id else "gate-closed"
             closure = late.gate_closure if isinstance(late, DayRecord) else "long ago"
@@ -210,8 +220,9 @@ class Owner:
             )
             await self.publish(self.names.decisions, decision, plan.vehicle_id)
             return
+        plan_id = str(uuid.UUID(doc["plan_id"]))  # the canonical form, as cancellations use
         outcome, change = self.table.submit(
-            partition, ad, str(plan.plan_id), plan.revision, plan.vehicle_id, seq, raw
+            partition, ad, plan_id, int(doc.get("revision", 0)), doc["vehicle_id"], seq, raw
         )
         if change is None:
             m.PLANS_STALE.labels(S, outcome).inc()

@@ -95,6 +95,8 @@ def worker(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Worker
         yield w
     finally:
         w.kill()
+        if w.log.exists():  # shown by pytest only when the test failed
+            print(w.log.read_text()[-20000:])
 
 
 def phase2(values: list[dict[str, Any]]) -> list[dict[str, Any]]:

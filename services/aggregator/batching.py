@@ -1,0 +1,73 @@
+"""Produce many records at once: one record batch per topic-partition, sent when full and
+at flush. Much cheaper per record than ``producer.send`` (measured: the stream's hot path
+is dominated by per-send overhead otherwise).
+
+Partitions are chosen with the producer's default partitioner (murmur2 of the key, as the
+Java client), so a record lands where ``producer.send`` would put it: by-day records
+batched here and markers sent singly share the partition of their ``area/day`` key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+
+from services.aggregator import metrics as m
+
+_partitioner = DefaultPartitioner()
+
+
+class Batches:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.open: dict[tuple[str, int], BatchBuilder] = {}
+        self.sent: list[asyncio.Future[object]] = []
+        self.partitions: dict[str, list[int]] = {}
+        self.counters: dict[str, object] = {}
+
+    async def _partition(self, topic: str, key: bytes | None) -> int:
+        parts = self.partitions.get(topic)
+        if parts is None:
+            parts = sorted(await self.producer.partitions_for(topic))
+            self.partitions[topic] = parts
+        return int(_partitioner(key, parts, parts))
+
+    async def add(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+        partition: int | None = None,
+    ) -> None:
+        if partition is None:
+            partition = await self._partition(topic, key)
+        counter = self.counters.get(topic)
+        if counter is None:
+            counter = self.counters[topic] = m.EVENTS_PUBLISHED.labels(m.SERVICE, topic)
+        counter.inc()  # type: ignore[attr-defined]
+        where = (topic, partition)
+        batch = self.open.get(where)
+        if batch is None:
+            batch = self.open[where] = self.producer.create_batch()
+        if batch.append(timestamp=None, key=key, value=value, headers=list(headers)) is None:
+            await self._send(where, batch)
+            batch = self.open[where] = self.producer.create_batch()
+            if batch.append(timestamp=None, key=key, value=value, headers=list(headers)) is None:
+                raise ValueError(f"record of {len(value or b'')} bytes does not fit a batch")
+
+    async def _send(self, where: tuple[str, int], batch: BatchBuilder) -> None:
+        self.sent.append(await self.producer.send_batch(batch, where[0], partition=where[1]))
+
+    async def flush(self) -> None:
+        """Send what is open and wait until every record sent since the last flush is acked."""
+        open_, self.open = self.open, {}
+        for where, batch in open_.items():
+            if batch.record_count():
+                await self._send(where, batch)
+        sent, self.sent = self.sent, []
+        await asyncio.gather(*sent)
