@@ -318,6 +318,7 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
         f"worker(s)), Tansu broker and PostgreSQL; plans of 2 stops + 2 bid steps "
         f"(~{len(one_plan())} B); acks=all; {args.repeat} runs x {args.seconds:g} s"
     )
+    print(f"load average (1/5/15 min) before the runs: {os.getloadavg()}")
     rows = []
     for label, clients, per in (
         ("single", args.clients, 1),
@@ -343,6 +344,7 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
             )
         ratio = float(gw["plans_per_s"]) / float(noop["plans_per_s"])  # type: ignore[arg-type]
         print(f"{label:10} ratio gateway/no-op = {ratio:.2f}")
+    print(f"load average (1/5/15 min) after the runs: {os.getloadavg()}")
     if args.profile:
         profile(base, token, pid, args)
 
