@@ -24,4 +24,4 @@ class Settings(CommonSettings):
     decisions_token_ttl_s: float = Field(default=5.0, ge=0)
     # How long a computed GET response may be served from memory without a change
     # notification (bounds staleness if a NOTIFY is ever missed).
-    decisions_cache_ttl_s: float = Field(default=2.0, ge=0)
+    decisions_cache_ttl_s: float = Field(default=5.0, ge=0)
