@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -32,9 +33,11 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
+import psutil
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -280,39 +283,82 @@ def main() -> None:
     ap.add_argument("--only", choices=["single", "batch"], default=None)
     args = ap.parse_args()
     uvloop.install()
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedStack(Path(tmp)) as infra:
-        migrate.upgrade(infra.database_url)
-        token = asyncio.run(prepare_db(infra.database_url))
-        port = free_port()
-        env = os.environ | {
-            "CHARGEFLOW_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-            "CHARGEFLOW_DATABASE_URL": infra.database_url,
-            "CHARGEFLOW_INGEST_PORT": str(port),
-            "CHARGEFLOW_INGEST_WORKERS": str(args.workers),
-            "CHARGEFLOW_RATE_LIMIT_PER_S": "0",
-            "CHARGEFLOW_BENCH_NOOP_ROUTE": "1",
-            "CHARGEFLOW_CLOCK_SPEED": "0",
-            "CHARGEFLOW_CLOCK_START": CLOCK,
-            "CHARGEFLOW_LOG_LEVEL": "WARNING",
-            "CHARGEFLOW_STATE_DIR": tmp,
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = EmbeddedStack(Path(tmp))
+        with stack as infra:
+            serve_and_run(args, stack, infra, tmp)
+
+
+def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tmp: str) -> None:
+    migrate.upgrade(infra.database_url)
+    token = asyncio.run(prepare_db(infra.database_url))
+    port = free_port()
+    env = os.environ | {
+        "CHARGEFLOW_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "CHARGEFLOW_DATABASE_URL": infra.database_url,
+        "CHARGEFLOW_INGEST_PORT": str(port),
+        "CHARGEFLOW_INGEST_WORKERS": str(args.workers),
+        "CHARGEFLOW_RATE_LIMIT_PER_S": "0",
+        "CHARGEFLOW_BENCH_NOOP_ROUTE": "1",
+        "CHARGEFLOW_CLOCK_SPEED": "0",
+        "CHARGEFLOW_CLOCK_START": CLOCK,
+        "CHARGEFLOW_LOG_LEVEL": "WARNING",
+        "CHARGEFLOW_STATE_DIR": tmp,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "services.ingest"], env=env, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, server)
+        pids = {
+            "gateway": server.pid,
+            "broker": stack.broker.pid if stack.broker else None,
+            "postgres": stack.postgres.pid if stack.postgres else None,
+            "load generator": os.getpid(),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "services.ingest"], env=env, start_new_session=True
-        )
-        base = f"http://127.0.0.1:{port}"
+        run(args, base, token, server.pid, pids)
+    finally:
+        server.terminate()
         try:
-            wait_ready(base, server)
-            run(args, base, token, server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
-def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
+def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
+    """CPU time (user+system) of each process and its children (uvicorn workers, backends)."""
+    out: dict[str, float] = {}
+    for name, pid in pids.items():
+        total = 0.0
+        if pid is not None:
+            root = psutil.Process(pid)
+            procs = [root] + (root.children(recursive=True) if name != "load generator" else [])
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+        out[name] = total
+    return out
+
+
+def measured(pids: dict[str, int | None], coro: Any) -> tuple[dict[str, object], str]:
+    """Run a scenario; also report the CPU cores each process group used meanwhile and the
+    gateway's CPU time per stored plan (the figure that does not depend on how much CPU
+    other tenants of the machine leave us)."""
+    before, t0 = cpu_seconds(pids), time.monotonic()
+    result = asyncio.run(coro)
+    after, wall = cpu_seconds(pids), time.monotonic() - t0
+    used = {k: (after[k] - before[k]) / wall for k in pids}
+    per_plan = used["gateway"] / float(result["plans_per_s"]) * 1e6  # type: ignore[arg-type]
+    cores = ", ".join(f"{k} {v:.2f}" for k, v in used.items())
+    return result, f"{cores}; gateway CPU per plan {per_plan:.0f} µs"
+
+
+def run(
+    args: argparse.Namespace, base: str, token: str, pid: int, pids: dict[str, int | None]
+) -> None:
     print(
         f"setup: {os.cpu_count()} CPUs shared by load generator, gateway ({args.workers} "
         f"worker(s)), Tansu broker and PostgreSQL; plans of 2 stops + 2 bid steps "
@@ -320,6 +366,7 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
     )
     print(f"load average (1/5/15 min) before the runs: {os.getloadavg()}")
     rows = []
+    cpu_rows: list[str] = []
     for label, clients, per in (
         ("single", args.clients, 1),
         (f"batch{args.batch}", args.batch_clients, args.batch),
@@ -327,11 +374,14 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
         if args.only and not label.startswith(args.only):
             continue
         path = "/charging-schedules/" if per == 1 else "/charging-schedules/batch"
-        gw = asyncio.run(scenario(base, path, token, clients, per, args.seconds, args.repeat))
+        gw, cores = measured(
+            pids, scenario(base, path, token, clients, per, args.seconds, args.repeat)
+        )
         noop = asyncio.run(
             scenario(base, "/_bench/noop", token, clients, per, args.seconds, args.repeat)
         )
         rows.append((label, clients, gw, noop))
+        cpu_rows.append(f"{label:10} CPU cores used (incl. warm-up): {cores}")
     print(
         f"{'load':10} {'clients':>7} {'endpoint':9} {'plans/s':>9} {'runs':>24} "
         f"{'p50 ms':>8} {'p99 ms':>8}  statuses"
@@ -344,6 +394,7 @@ def run(args: argparse.Namespace, base: str, token: str, pid: int) -> None:
             )
         ratio = float(gw["plans_per_s"]) / float(noop["plans_per_s"])  # type: ignore[arg-type]
         print(f"{label:10} ratio gateway/no-op = {ratio:.2f}")
+    print("\n".join(cpu_rows))
     print(f"load average (1/5/15 min) after the runs: {os.getloadavg()}")
     if args.profile:
         profile(base, token, pid, args)
