@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
@@ -91,7 +92,8 @@ class AuctionConfig(Event):
             ("charging point", [p.id for p in self.charging_points]),
             ("vehicle", [v.id for v in self.vehicles]),
         ):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            # Counter, not ids.count(): linear for fleets of 100 000 vehicles.
+            dupes = sorted(i for i, k in Counter(ids).items() if k > 1)
             if dupes:
                 problems.append(f"duplicate {kind} ids: {', '.join(dupes)}")
         node_ids = {n.id for n in self.nodes}
