@@ -6,14 +6,15 @@ arrays; only the final assembly of the JSON objects walks plans and their alloca
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import TypeAdapter
 
 from schemas.auction import (
     Aggregate,
-    Allocation,
     AuctionInstance,
     AuctionResult,
     BidCurvePoint,
@@ -22,6 +23,8 @@ from schemas.auction import (
     PlanStatus,
     Rounding,
 )
+
+_PLANS = TypeAdapter(list[PlanResult])
 
 if TYPE_CHECKING:
     from services.aggregator.auction.clear import Cleared
@@ -87,7 +90,8 @@ def to_result(inst: AuctionInstance, cl: Cleared) -> AuctionResult:
     acc_kwh = acc_u * unit
     short = acc_u < req_u
     reasons = _reasons(cl, short)
-    starts = pb.grid.starts()
+    # Fixed offsets (same JSON) validate far faster than ZoneInfo datetimes.
+    starts = [s.replace(tzinfo=timezone(s.utcoffset() or timedelta(0))) for s in pb.grid.starts()]
     # Allocations per (plan, MTU, point), summed over stops.
     used = cl.x_units > 0
     n_pts = len(pb.point_cap_kwh)
@@ -102,32 +106,30 @@ def to_result(inst: AuctionInstance, cl: Cleared) -> AuctionResult:
     acc_r, cost_r, req_r = _round(acc_kwh), _round(cost_eur), _round(req_kwh)
     cov = _round(np.divide(acc_kwh, req_kwh, out=np.zeros(n), where=req_kwh > 0))
     marg = pr.plan_marginal_ticks * tick
+    # Plain dicts validated in one pass by pydantic-core: about ten times faster than
+    # building a model object per allocation in Python.
+    allocs = [
+        {"charging_point_id": point_ids[p], "mtu_start": starts[t], "energy_kwh": e}
+        for p, t, e in zip(a_point.tolist(), a_t.tolist(), alloc_kwh, strict=True)
+    ]
     plans = []
     for i, plan in enumerate(inst.plans):
-        lo, hi = bounds[i], bounds[i + 1]
         status: PlanStatus = (
             "rejected" if acc_u[i] == 0 else ("partial" if short[i] else "accepted")
         )
         plans.append(
-            PlanResult.model_construct(
-                plan_id=plan.plan_id,
-                vehicle_id=plan.vehicle_id,
-                status=status,
-                requested_kwh=req_r[i],
-                accepted_kwh=acc_r[i],
-                coverage=cov[i],
-                cost_eur=cost_r[i],
-                marginal_price_eur_mwh=None if np.isnan(marg[i]) else round(float(marg[i]), 6),
-                reasons=reasons[i],
-                allocations=[
-                    Allocation.model_construct(
-                        charging_point_id=point_ids[a_point[k]],
-                        mtu_start=starts[a_t[k]],
-                        energy_kwh=alloc_kwh[k],
-                    )
-                    for k in range(lo, hi)
-                ],
-            )
+            {
+                "plan_id": plan.plan_id,
+                "vehicle_id": plan.vehicle_id,
+                "status": status,
+                "requested_kwh": req_r[i],
+                "accepted_kwh": acc_r[i],
+                "coverage": cov[i],
+                "cost_eur": cost_r[i],
+                "marginal_price_eur_mwh": None if np.isnan(marg[i]) else round(float(marg[i]), 6),
+                "reasons": reasons[i],
+                "allocations": allocs[bounds[i] : bounds[i + 1]],
+            }
         )
     node_e = np.zeros((len(inst.nodes), T))
     np.add.at(node_e, (pb.x_node, pb.x_t), cl.x_units * unit)
@@ -159,7 +161,7 @@ def to_result(inst: AuctionInstance, cl: Cleared) -> AuctionResult:
             ],
         ),
         nodes=nodes,
-        plans=plans,
+        plans=_PLANS.validate_python(plans),
         rounding=Rounding(
             energy_unit_kwh=unit,
             price_tick_eur_mwh=tick,
