@@ -1,7 +1,7 @@
 """The auction engine (DESIGN §6): pure functions, no I/O. See docs/auction.md.
 
-    from services.aggregator.auction import clear
-    result = clear(instance, phase=1)      # AuctionResult; raises InstanceError
+`clear(instance, phase)` returns the AuctionResult and raises InstanceError (listing every
+error) for an invalid instance.
 """
 
 from services.aggregator.auction.clear import InstanceError, clear
