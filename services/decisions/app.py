@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -42,15 +42,24 @@ DESCRIPTION = """Every vehicle's decision for a delivery day (JSON with ETag, or
 charging profiles) and the operator's day summaries. Errors are RFC 9457 problem details."""
 
 
-async def supervise(consumer: DecisionsConsumer, max_backoff_s: float = 30.0) -> None:
-    """Run the consumer forever; after a failure (broker or database down) restart it."""
+async def supervise(
+    consumer: DecisionsConsumer,
+    prepare: Callable[[], Awaitable[object]],
+    max_backoff_s: float = 30.0,
+) -> None:
+    """Run the consumer forever; after a failure (broker or database down) restart it.
+
+    The API keeps serving what the database holds meanwhile (`/readyz` says 503).
+    """
     backoff = 1.0
     while True:
         try:
+            await prepare()
             await consumer.run()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            consumer.last_error = repr(exc)
             log.exception("decisions consumer failed; restarting in %.0f s", backoff)
             await asyncio.sleep(backoff)
             backoff = min(max_backoff_s, backoff * 2)
@@ -78,7 +87,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         try:
             tasks.append(asyncio.create_task(listen(url, NOTIFY_CHANNEL, app.state.cache)))
             if settings.decisions_consume:
-                app.state.consumer = await _start_consumer(settings, pool, clock, tasks)
+                app.state.consumer = _start_consumer(settings, pool, clock, tasks)
             yield
         finally:
             for task in tasks:
@@ -99,17 +108,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     return app
 
 
-async def _start_consumer(
+def _start_consumer(
     settings: Settings, pool: asyncpg.Pool, clock: Clock, tasks: list[asyncio.Task[None]]
 ) -> DecisionsConsumer:
     bootstrap = stackfile.kafka_bootstrap(settings)
     prefix = settings.decisions_topic_prefix
-    await ensure_topics(
-        bootstrap,
-        tuple(TopicSpec(name) for name in TOPIC_KINDS),
-        partitions=settings.decisions_topic_partitions,
-        prefix=prefix,
-    )
+
+    def create_topics() -> Awaitable[list[str]]:
+        return ensure_topics(
+            bootstrap,
+            tuple(TopicSpec(name) for name in TOPIC_KINDS),
+            partitions=settings.decisions_topic_partitions,
+            prefix=prefix,
+        )
+
     config = ConsumerConfig(
         bootstrap=bootstrap,
         topics={prefix + name: kind for name, kind in TOPIC_KINDS.items()},
@@ -120,6 +132,6 @@ async def _start_consumer(
         heartbeat_ms=settings.decisions_heartbeat_ms,
     )
     consumer = DecisionsConsumer(pool, config, clock)
-    tasks.append(asyncio.create_task(supervise(consumer)))
+    tasks.append(asyncio.create_task(supervise(consumer, create_topics)))
     log.info("decisions consumer on %s: %s", bootstrap, ", ".join(config.topics))
     return consumer

@@ -91,6 +91,7 @@ class DecisionsConsumer:
         self.after_write = after_write  # tests use it to crash between write and next poll
         self.assigned = asyncio.Event()
         self.running = False
+        self.last_error: str | None = None  # why the last run ended, for /readyz
         self._kafka: AIOKafkaConsumer | None = None
         self._gate_seen: set[tuple[str, object, str]] = set()
         self._positions: dict[tuple[str, int], int] = {}

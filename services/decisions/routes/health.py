@@ -31,7 +31,8 @@ async def readyz(request: Request, pool: PoolDep) -> Response:
         errors.append(FieldError(loc="database", reason=f"unreachable: {exc!r}"))
     consumer = request.app.state.consumer
     if consumer is not None and not consumer.running:
-        errors.append(FieldError(loc="consumer", reason="not running (broker unreachable?)"))
+        why = consumer.last_error or "starting"
+        errors.append(FieldError(loc="consumer", reason=f"not running: {why}"[:2000]))
     if errors:
         return problem_response(503, "not ready", errors, instance=request.url.path)
     return JSONResponse({"status": "ready"})

@@ -101,8 +101,13 @@ class Service:
 
 @pytest.fixture
 async def service(
-    kafka_bootstrap: str, database_url: str, pool: Any, topics: Topics
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    database_url: str,
+    pool: Any,
+    topics: Topics,
 ) -> AsyncIterator[Service]:
+    """Parametrize indirectly with {"broker_down": True} to start it without a broker."""
     import uvicorn
 
     from schemas.network import Vehicle
@@ -124,6 +129,9 @@ async def service(
                 await registry.upsert_vehicle(
                     conn, Vehicle(id=vehicles[user], battery_kwh=60, max_power_kw=11), name
                 )
+    broker_down = getattr(request, "param", {}).get("broker_down", False)
+    if broker_down:
+        kafka_bootstrap = f"127.0.0.1:{free_port()}"  # nothing listens there
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap, database_url=database_url,
         decisions_topic_prefix=topics.prefix, decisions_consumer=topics.prefix,
@@ -140,8 +148,8 @@ async def service(
             if task.done():
                 task.result()
             await asyncio.sleep(0.05)
-        consumer = app.state.consumer
-        await asyncio.wait_for(consumer.assigned.wait(), timeout=30)
+        if not broker_down:
+            await asyncio.wait_for(app.state.consumer.assigned.wait(), timeout=30)
         yield Service(f"http://127.0.0.1:{settings.decisions_port}", tokens, vehicles)
     finally:
         server.should_exit = True

@@ -17,7 +17,9 @@ from schemas.events import PlanSubmitted
 from schemas.network import Node
 from schemas.plan import BidStep, Stop
 from services.common import registry
+from services.decisions import store
 from services.decisions.ocpp import profile_energy_kwh
+from services.decisions.records import Record
 from tests.integration.decisions.conftest import eventually
 from tests.unit.decisions.factories import DAY, cleared, decision, mtus
 
@@ -207,3 +209,20 @@ async def test_health_readiness_and_metrics(service, producer, topics, pool):
     # a phase-2 decision of a known area: gate closure (D-1 12:00 Warsaw) to served observed
     count = re.search(r"^chargeflow_gate_closure_to_decisions_seconds_count (\S+)$", text, re.M)
     assert count is not None and float(count.group(1)) >= 1
+
+
+@pytest.mark.parametrize("service", [{"broker_down": True}], indirect=True)
+async def test_without_a_broker_it_serves_the_database_and_is_not_ready(service, pool):
+    d = decision(service.vehicles["anna"], day=date(2026, 11, 28))
+    async with pool.acquire() as conn:  # written by an earlier run of the service, say
+        await store.prepare(conn)
+        await store.write(
+            conn, "test-seed", [("decisions", Record("seed", 0, 0, d.model_dump_json().encode()))]
+        )
+    async with httpx.AsyncClient(base_url=service.base_url) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        r = await http.get("/readyz")
+        assert r.status_code == 503 and r.json()["errors"][0]["loc"] == "consumer"
+        r = await http.get(URL, params={"delivery_day": "2026-11-28"}, headers=service.auth("anna"))
+        assert [x["plan_id"] for x in r.json()["decisions"]] == [str(d.plan_id)]
+    await pool.execute("DELETE FROM consumed_offsets WHERE consumer = 'test-seed'")
