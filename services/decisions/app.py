@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,7 @@ async def supervise(
     """
     backoff = 1.0
     while True:
+        started = time.monotonic()
         try:
             await prepare()
             await consumer.run()
@@ -60,11 +62,11 @@ async def supervise(
             raise
         except Exception as exc:
             consumer.last_error = repr(exc)
+            if time.monotonic() - started > 60:
+                backoff = 1.0  # it ran fine for a while: a new failure, not the same one
             log.exception("decisions consumer failed; restarting in %.0f s", backoff)
             await asyncio.sleep(backoff)
             backoff = min(max_backoff_s, backoff * 2)
-        else:
-            backoff = 1.0
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
