@@ -214,13 +214,11 @@ async def one_round(
             )
             t2 = time.perf_counter()
             clock.set(gate + timedelta(seconds=1))
-            while (
-                metrics.REGISTRY.get_sample_value(
-                    "chargeflow_gate_closure_to_decisions_seconds_count"
-                )
-                or 0.0
-            ) <= done0:
-                await asyncio.sleep(0.05)  # noqa: ASYNC110 - polling a metric
+            name = "chargeflow_gate_closure_to_decisions_seconds_count"
+            while True:  # phase 2 observes this histogram once all decisions are queued
+                if (metrics.REGISTRY.get_sample_value(name) or 0.0) > done0:
+                    break
+                await asyncio.sleep(0.05)
             await worker.owner.flush()
             await worker.producer.flush()
             out["closure_to_decisions_s"] = time.perf_counter() - t2

@@ -47,6 +47,7 @@ class Stored:
     vehicle_id: str
     seq: int
     raw: bytes
+    validated_with: str | None = None  # config event id the intake validated it with
 
 
 @dataclass
@@ -72,10 +73,12 @@ def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored
     """Re-validate every plan against the config it is cleared with; one plan per vehicle."""
     out = Prepared(area, day, run_id_for(area, day, config, stored))
     ctx = ValidationContext.from_config(config)
+    current = str(config.event_id)
     latest: dict[str, PlanSubmitted] = {}
     for s in sorted(stored, key=lambda s: s.seq):
         plan = PlanSubmitted.model_validate_json(s.raw)
-        errors = validate_plan(plan, ctx)
+        # Validation is deterministic: with the same config the intake's verdict stands.
+        errors = [] if s.validated_with == current else validate_plan(plan, ctx)
         if errors:
             out.rejected.append((plan, errors))
             continue

@@ -26,7 +26,7 @@ from schemas.parsing import errors_from, parse_plan_event
 from schemas.validation import validate_plan
 from services.aggregator import metrics as m
 from services.aggregator import topics
-from services.aggregator.batching import Batches
+from services.aggregator.batching import Batches, CommitPipeline
 from services.aggregator.clearing import event_uuid, rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
@@ -79,17 +79,19 @@ class Intake:
         self.consumer: AIOKafkaConsumer | None = None
         self.contexts: dict[str, tuple[object, ValidationContext]] = {}
         self.out = Batches(producer)
+        self.commits: CommitPipeline | None = None
         self.first_record_at: float | None = None  # perf_counter of the first batch
 
-    def _context(self, area: str) -> ValidationContext | None:
+    def _context(self, area: str) -> tuple[ValidationContext | None, str | None]:
+        """The validation context of the area's config and that config's event id."""
         config = self.configs.get(area)
         if config is None:
-            return None
+            return None, None
         cached = self.contexts.get(area)
         if cached is None or cached[0] is not config:
             cached = (config, ValidationContext.from_config(config))
             self.contexts[area] = cached
-        return cached[1]
+        return cached[1], str(config.event_id)
 
     async def run(self) -> None:
         n = self.names
@@ -107,6 +109,7 @@ class Intake:
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
+        self.commits = CommitPipeline(consumer)
         try:
             while True:
                 batch = await consumer.getmany(
@@ -116,17 +119,24 @@ class Intake:
                     continue
                 if self.first_record_at is None:
                     self.first_record_at = time.perf_counter()
+                offsets = {}
                 for tp, records in batch.items():
                     m.EVENTS_CONSUMED.labels(S, tp.topic).inc(len(records))
                     for r in records:
                         await self.handle(r)
-                await self.out.flush()  # every forward acknowledged before the commit
-                await consumer.commit()
+                    offsets[tp] = records[-1].offset + 1
+                # Committed once every forward of this poll is acknowledged.
+                await self.commits.submit(await self.out.take(), offsets)
         finally:
             await consumer.stop()
 
-    async def _forward(self, key: str, kind: bytes, value: bytes) -> None:
-        await self.out.add(self.names.by_day, key.encode(), value, [("k", kind)])
+    async def _forward(
+        self, key: str, kind: bytes, value: bytes, validated_with: str | None = None
+    ) -> None:
+        headers = [("k", kind)]
+        if validated_with is not None:  # lets clearing skip re-validating with the same config
+            headers.append(("cfg", validated_with.encode()))
+        await self.out.add(self.names.by_day, key.encode(), value, headers)
 
     async def handle(self, r: ConsumerRecord[bytes, bytes]) -> None:
         if r.topic == self.names.plans:
@@ -145,12 +155,12 @@ class Intake:
         )
         if isinstance(event, PlanSubmitted):
             _SUBMITTED.inc()
-            ctx = self._context(event.market_area)
+            ctx, config_id = self._context(event.market_area)
             if ctx is not None:
                 errors = validate_plan(event, ctx)
             if not errors:
                 key = area_day_key(event.market_area, event.delivery_day)
-                await self._forward(key, topics.KIND_PLAN, value)
+                await self._forward(key, topics.KIND_PLAN, value, config_id)
                 return
         elif isinstance(event, PlanCancelled):
             m.PLANS_RECEIVED.labels(S, "cancelled").inc()

@@ -25,7 +25,7 @@ from schemas.events import GateClosureMarker, PlanCancelled, PlanSubmitted, What
 from schemas.market import MarketResult
 from services.aggregator import metrics as m
 from services.aggregator import topics
-from services.aggregator.batching import Batches
+from services.aggregator.batching import Batches, CommitPipeline
 from services.aggregator.clearing import rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.restore import restore
@@ -89,6 +89,7 @@ class Owner:
         self.assigned: set[int] = set()
         self.recovered = asyncio.Event()
         self.out = Batches(producer)
+        self.commits: CommitPipeline | None = None
         self._days: dict[tuple[str, str], AreaDay] = {}
         # Per day: the config it was computed with and when plans become too old to clear.
         self._horizons: dict[AreaDay, tuple[object, datetime]] = {}
@@ -114,7 +115,10 @@ class Owner:
             await self.send(self.names.changelog, change[1], change[0], partition=partition)
 
     async def flush(self) -> None:
+        """Send everything queued and wait for the acknowledgements (benchmarks, tests)."""
         await self.out.flush()
+        if self.commits is not None:
+            await self.commits.drain()
 
     # -- main loop --------------------------------------------------------------------
     async def run(self) -> None:
@@ -130,12 +134,14 @@ class Owner:
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
+        self.commits = CommitPipeline(consumer)
         consumer.subscribe([self.names.by_day], listener=_Recover(self))
         try:
             while True:
                 batch = await consumer.getmany(
                     timeout_ms=int(s.aggregator_tick_s * 1000), max_records=s.aggregator_batch_max
                 )
+                offsets = {}
                 for tp, records in batch.items():
                     if tp.partition not in self.assigned:  # still being recovered
                         consumer.seek(tp, records[0].offset)
@@ -143,10 +149,10 @@ class Owner:
                     m.EVENTS_CONSUMED.labels(S, tp.topic).inc(len(records))
                     for r in records:
                         await self.handle(tp.partition, r)
+                    offsets[tp] = records[-1].offset + 1
                 await self.runs.timers()
-                await self.flush()
-                if batch:
-                    await consumer.commit()
+                # Committed once the changelog writes and outputs of this poll are acked.
+                await self.commits.submit(await self.out.take(), offsets)
                 await self._lag(consumer)
         finally:
             await consumer.stop()
@@ -170,7 +176,8 @@ class Owner:
         try:
             if kind == topics.KIND_PLAN:
                 # The intake validated it: read only the identity here (hot path).
-                await self._plan(partition, r.offset, orjson.loads(value), value)
+                cfg = dict(r.headers or ()).get("cfg")
+                await self._plan(partition, r.offset, orjson.loads(value), value, cfg)
             elif kind == topics.KIND_CANCEL:
                 await self._cancel(partition, r.offset, PlanCancelled.model_validate_json(value))
             elif kind == topics.KIND_MARKER:
@@ -206,7 +213,9 @@ class Owner:
             ad = self._days[(area, day)] = (area, date.fromisoformat(day))
         return ad
 
-    async def _plan(self, partition: int, seq: int, doc: dict[str, Any], raw: bytes) -> None:
+    async def _plan(
+        self, partition: int, seq: int, doc: dict[str, Any], raw: bytes, cfg: bytes | None = None
+    ) -> None:
         ad = self._area_day(doc["market_area"], doc["delivery_day"])
         late = self._late(partition, ad)
         if late:
@@ -222,7 +231,14 @@ class Owner:
             return
         plan_id = str(uuid.UUID(doc["plan_id"]))  # the canonical form, as cancellations use
         outcome, change = self.table.submit(
-            partition, ad, plan_id, int(doc.get("revision", 0)), doc["vehicle_id"], seq, raw
+            partition,
+            ad,
+            plan_id,
+            int(doc.get("revision", 0)),
+            doc["vehicle_id"],
+            seq,
+            raw,
+            cfg.decode() if cfg else None,
         )
         if change is None:
             m.PLANS_STALE.labels(S, outcome).inc()

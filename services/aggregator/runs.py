@@ -80,7 +80,7 @@ class Runs:
         if prep is None:
             day = self.o.table.day(p, ad)
             stored = [
-                c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw)
+                c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw, e.validated_with)
                 for pid, e in day.plans.items()
                 if e.raw is not None
             ]
@@ -107,7 +107,7 @@ class Runs:
         self.waiting.discard((p, ad))
         record = self.o.table.day(p, ad).record
         assert record is not None
-        if not self.o.table.day(p, ad).live_plans():
+        if not self.o.table.day(p, ad).live:
             # A day nobody planned for: closed without a run (no config needed).
             record.status = "done"
             await self.o.log_change(p, self.o.table.set_record(p, ad, record))
@@ -248,7 +248,7 @@ class Runs:
             return
         day = self.o.table.day(p, ad)
         stored = [
-            c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw)
+            c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw, e.validated_with)
             for pid, e in day.plans.items()
             if e.raw is not None
         ]
@@ -305,7 +305,7 @@ class Runs:
         for p, ad, day in self.o.table.days():
             if (p, ad) in self._complained or day.record is not None:
                 continue
-            if self.o.configs.get(ad[0]) is not None or not day.live_plans():
+            if self.o.configs.get(ad[0]) is not None or not day.live:
                 continue
             if now >= gate_closure(ad[1], DEFAULT_TIMEZONE):
                 self._complained.add((p, ad))

@@ -27,6 +27,7 @@ class PlanEntry:
     vehicle_id: str
     seq: int  # by-day offset: the arrival order, used to pick one plan per vehicle
     raw: bytes | None  # the PlanSubmitted JSON; None once cancelled
+    validated_with: str | None = None  # event_id of the auction-config the intake used
 
     @property
     def live(self) -> bool:
@@ -49,6 +50,12 @@ class DayRecord:
 class DayState:
     plans: dict[str, PlanEntry] = field(default_factory=dict)
     record: DayRecord | None = None
+    live: int = 0  # number of live (not cancelled) plans, kept up to date by Table
+
+    def put(self, plan_id: str, entry: PlanEntry) -> None:
+        old = self.plans.get(plan_id)
+        self.live += int(entry.live) - int(old is not None and old.live)
+        self.plans[plan_id] = entry
 
     def live_plans(self) -> list[PlanEntry]:
         return [p for p in self.plans.values() if p.live]
@@ -96,7 +103,7 @@ class Table:
         return [(p, ad, d) for p, days in self.partitions.items() for ad, d in days.items()]
 
     def live_count(self, partition: int) -> int:
-        return sum(len(d.live_plans()) for d in self.partitions.get(partition, {}).values())
+        return sum(d.live for d in self.partitions.get(partition, {}).values())
 
     def submit(
         self,
@@ -107,14 +114,15 @@ class Table:
         vehicle_id: str,
         seq: int,
         raw: bytes,
+        validated_with: str | None = None,
     ) -> tuple[Outcome, Change | None]:
         day = self.day(partition, area_day)
         old = day.plans.get(plan_id)
         if old is not None and old.revision >= revision:
             # Same revision again is a redelivery; a lower one arrived out of order.
             return ("duplicate" if old.revision == revision else "stale"), None
-        entry = PlanEntry(revision, vehicle_id, seq, raw)
-        day.plans[plan_id] = entry
+        entry = PlanEntry(revision, vehicle_id, seq, raw, validated_with)
+        day.put(plan_id, entry)
         return "stored", (plan_key(area_day, plan_id), _encode_plan(entry))
 
     def cancel(
@@ -131,7 +139,7 @@ class Table:
         if old is not None and (old.revision > revision or not old.live):
             return ("stale" if old.live else "duplicate"), None
         entry = PlanEntry(revision, vehicle_id, seq, None)
-        day.plans[plan_id] = entry
+        day.put(plan_id, entry)
         return "cancelled", (plan_key(area_day, plan_id), _encode_plan(entry))
 
     def set_record(self, partition: int, area_day: AreaDay, record: DayRecord) -> Change:
@@ -145,17 +153,26 @@ class Table:
         if kind == "d":
             day.record = None if value is None else DayRecord(**orjson.loads(value))
         elif value is None:
-            day.plans.pop(plan_id, None)
+            day.put(plan_id, PlanEntry(-1, "", -1, None))  # keeps the live count right
+            del day.plans[plan_id]
         else:
-            v = orjson.loads(value)
-            raw = v.get("raw")
-            day.plans[plan_id] = PlanEntry(
-                v["rev"], v["vid"], v["seq"], None if raw is None else raw.encode()
+            # "<meta JSON>\n<plan JSON>": the plan bytes are stored as they are (no escaping).
+            meta, _, raw = value.partition(b"\n")
+            v = orjson.loads(meta)
+            day.put(
+                plan_id,
+                PlanEntry(
+                    v["rev"], v["vid"], v["seq"], raw if v.get("live") else None, v.get("cfg")
+                ),
             )
 
 
 def _encode_plan(entry: PlanEntry) -> bytes:
-    raw = None if entry.raw is None else entry.raw.decode()
-    return orjson.dumps(
-        {"rev": entry.revision, "vid": entry.vehicle_id, "seq": entry.seq, "raw": raw}
-    )
+    meta = {
+        "rev": entry.revision,
+        "vid": entry.vehicle_id,
+        "seq": entry.seq,
+        "live": entry.live,
+        "cfg": entry.validated_with,
+    }
+    return orjson.dumps(meta) + b"\n" + (entry.raw or b"")

@@ -139,11 +139,12 @@ async def read_until(
     topic: str,
     done: Callable[[list[dict[str, Any]]], bool],
     wait_s: float = 30.0,
-) -> list[dict[str, Any]]:
+    decode: Callable[[bytes], Any] = orjson.loads,
+) -> list[Any]:
     """Read a topic from the beginning (JSON values) until done(values) or the timeout."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    out: list[dict[str, Any]] = []
+    out: list[Any] = []
     try:
         parts = consumer.partitions_for_topic(topic)
         while not parts:
@@ -158,7 +159,7 @@ async def read_until(
                 raise TimeoutError(f"{topic}: condition not met after {wait_s} s; got {len(out)}")
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                out += [orjson.loads(r.value) for r in records if r.value is not None]
+                out += [decode(r.value) for r in records if r.value is not None]
         return out
     finally:
         await consumer.stop()

@@ -116,7 +116,7 @@ async def test_killed_worker_loses_and_doubles_nothing(
     await worker.ready()
     # Wait until the first plans are in the worker's state (its changelog), then more
     # arrive: revisions, a cancellation, new plans; the worker is killed right away.
-    await read_until(kafka_bootstrap, n.changelog, lambda v: len(v) >= 30, 30)
+    await read_until(kafka_bootstrap, n.changelog, lambda v: len(v) >= 30, 30, bytes)
     revised = [plan(i, DAY, rev=1, price=900.0) for i in range(5)]
     cancelled = [cancel(first[5]), cancel(first[6])]
     more = [plan(i, DAY) for i in range(30, 45)]
