@@ -292,11 +292,21 @@ class Gateway:
 
 def _revision_verdict(plan: ChargingPlan, rec: Recorded | None) -> Outcome | None:
     """None: publish it. Else the answer without publishing (idempotent 202 or 409)."""
-    if rec is None or (plan.revision > rec.revision and rec.vehicle_id == plan.vehicle_id):
+    if rec is None:
         return None
-    if rec.vehicle_id != plan.vehicle_id:
-        err = FieldError(loc="plan_id", reason="plan_id is already used for another vehicle")
-        return _reject(409, "conflict", "plan_id conflict", [err], plan)
+    moved = [
+        FieldError(loc=name, reason=f"plan_id belongs to {name} {old}; use a new plan_id")
+        for name, old, new in (
+            ("vehicle_id", rec.vehicle_id, plan.vehicle_id),
+            ("market_area", rec.market_area, plan.market_area),
+            ("delivery_day", rec.delivery_day, plan.delivery_day),
+        )
+        if old != new
+    ]
+    if moved:  # consumers keep plans per (area, day): a moved plan would exist twice
+        return _reject(409, "conflict", "plan_id conflict", moved, plan)
+    if plan.revision > rec.revision:
+        return None
     if plan.revision < rec.revision:
         reason = f"revision {plan.revision} is older than the accepted revision {rec.revision}"
         return _reject(

@@ -38,8 +38,10 @@ PLAN = ChargingPlan.model_validate(
 NOW = datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
 
 
-def _recorded(revision: int, cancelled: bool = False, vehicle: str = "V001") -> Recorded:
-    return Recorded(PLAN.plan_id, vehicle, "PL", PLAN.delivery_day, revision, cancelled)
+def _recorded(
+    revision: int, cancelled: bool = False, vehicle: str = "V001", day: date = PLAN.delivery_day
+) -> Recorded:
+    return Recorded(PLAN.plan_id, vehicle, "PL", day, revision, cancelled)
 
 
 def test_encoded_event_is_a_valid_plan_submitted_with_the_same_plan():
@@ -59,7 +61,8 @@ def test_encoded_event_is_a_valid_plan_submitted_with_the_same_plan():
         (_recorded(3), 409, "revision"),
         (_recorded(2, cancelled=True), 409, "revision"),
         (_recorded(1, cancelled=True), None, None),
-        (_recorded(1, vehicle="V002"), 409, "plan_id"),
+        (_recorded(1, vehicle="V002"), 409, "vehicle_id"),
+        (_recorded(1, day=date(2026, 3, 30)), 409, "delivery_day"),
     ],
 )
 def test_revision_verdicts(recorded, status, loc):
