@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from schemas.base import Model
+from schemas.market import Aggregate, Allocation, BidCurvePoint, NodeResult  # noqa: F401 (re-exported)
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import PlanBody
 
@@ -49,33 +50,6 @@ class AuctionInstance(Model):
     charging_points: list[ChargingPoint]
     vehicles: list[Vehicle]
     plans: list[PlanBody]
-
-
-class BidCurvePoint(Model):
-    """One step of an MTU's aggregate bid: at prices up to price, buy quantity in total."""
-
-    price_eur_mwh: float
-    quantity_mwh: float
-
-
-class Aggregate(Model):
-    demand_kwh: list[float]
-    # Per MTU, steps in descending price with cumulative (rising) quantity.
-    bid_curves: list[list[BidCurvePoint]]
-
-
-class NodeResult(Model):
-    node_id: str
-    energy_kwh: list[float]
-    # Market price of the MTU (plus phase-2 scarcity) plus the node's congestion price.
-    price_eur_mwh: list[float]
-    congestion_eur_mwh: list[float]  # added: the shadow price of the node capacity
-
-
-class Allocation(Model):
-    charging_point_id: str
-    mtu_start: AwareDatetime
-    energy_kwh: float
 
 
 PlanStatus = Literal["accepted", "partial", "rejected"]
