@@ -38,7 +38,7 @@ async def test_broker_down_gets_503_and_the_plan_never_appears(make_gateway, tok
         started = time.monotonic()
         response = await client.post(URL, json=lost, headers=headers)
         assert response.status_code == 503, response.text
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 8  # publish timeout 1.5 s, ack wait bound 4 s
         assert response.headers["content-type"] == "application/problem+json"
         assert int(response.headers["retry-after"]) >= 1
         assert (await client.get("/readyz")).status_code == 503
