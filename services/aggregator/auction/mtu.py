@@ -8,13 +8,15 @@ midnight; they are never derived from a UTC day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-ALLOWED_MTU_MINUTES = (15, 30, 60)
+from schemas.market_day import MTU_CHOICES, day_bounds, mtu_count, zone
+
+ALLOWED_MTU_MINUTES = MTU_CHOICES  # DESIGN §3: 60 or 15 minutes
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,10 @@ class DayGrid:
 
 def day_grid(day: date, timezone: str, mtu_minutes: int) -> DayGrid:
     """The grid of `day` in `timezone`; raises ValueError on a bad MTU length."""
-    if mtu_minutes not in ALLOWED_MTU_MINUTES:
-        raise ValueError(f"mtu_minutes must be one of {ALLOWED_MTU_MINUTES}, got {mtu_minutes}")
-    tz = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    total = int((end - start).total_seconds())  # 23, 24 or 25 h
-    mtu_seconds = mtu_minutes * 60
-    return DayGrid(start=start, tz=tz, mtu_seconds=mtu_seconds, count=total // mtu_seconds)
+    tz = zone(timezone)
+    start, _ = day_bounds(day, tz)
+    count = mtu_count(day, tz, mtu_minutes)  # 23, 24 or 25 h of MTUs; checks the length
+    return DayGrid(start=start.astimezone(UTC), tz=tz, mtu_seconds=mtu_minutes * 60, count=count)
 
 
 def stop_mtu_overlaps(

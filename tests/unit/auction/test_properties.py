@@ -30,7 +30,7 @@ def instances(draw: st.DrawFn) -> tuple[AuctionInstance, int]:
     inst = random_instance(
         rng,
         n_plans=draw(st.integers(1, 8)),
-        mtu_minutes=draw(st.sampled_from([60, 15, 30])),
+        mtu_minutes=draw(st.sampled_from([60, 15])),
         day=draw(st.sampled_from(DAYS)),
         phase2=phase2,
     )
