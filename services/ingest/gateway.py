@@ -8,85 +8,35 @@ status it maps to and every field error found.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
-
-import orjson
+from collections.abc import Sequence
+from datetime import date, datetime
+from uuid import UUID
 
 from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled
-from schemas.market_day import MTU_CHOICES, gate_closure
+from schemas.market_day import MTU_CHOICES
 from schemas.network import Vehicle
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
 from schemas.validation import validate_plan
 from services.common.clock import Clock
-from services.common.registry import MarketArea, Principal
+from services.common.registry import Principal
 from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
+from services.ingest.outcomes import (
+    MAX_REVISION,
+    Outcome,
+    encoder,
+    late_errors,
+    reject,
+    revision_verdict,
+)
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import PlanLocks, Recorded, RevisionStore
 from services.ingest.storage import storage_errors
 
 log = logging.getLogger(__name__)
-
-MAX_REVISION = 2**31 - 1
-
-
-@dataclass
-class Outcome:
-    """The answer for one plan: status 202 (accepted/cancelled) or an error status."""
-
-    status: int
-    plan_id: UUID | None = None
-    revision: int | None = None
-    detail: str = "accepted"
-    errors: list[FieldError] = field(default_factory=list)
-    reason: str | None = None  # metric label of a rejection
-
-
-def _reject(
-    status: int,
-    reason: str,
-    detail: str,
-    errors: list[FieldError],
-    plan: ChargingPlan | None = None,
-) -> Outcome:
-    pid, rev = (plan.plan_id, plan.revision) if plan else (None, None)
-    return Outcome(status, pid, rev, detail, errors, reason)
-
-
-def closure_of(area: MarketArea, day: date) -> datetime:
-    return gate_closure(day, area.timezone, area.gate_closure)
-
-
-def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
-    closure = closure_of(area, day)
-    if now.astimezone(UTC) < closure.astimezone(UTC):
-        return []
-    reason = f"gate closure for {day.isoformat()} passed at {closure.isoformat()}"
-    return [FieldError(loc="delivery_day", reason=reason)]
-
-
-def encode_submitted(plan: ChargingPlan, now: datetime) -> bytes:
-    """A PlanSubmitted value (schema_version 1): the envelope spliced onto the plan's JSON
-    (pydantic's Rust serializer; ~3x cheaper than building a PlanSubmitted model)."""
-    return encoder(now)(plan)
-
-
-def encoder(now: datetime) -> Callable[[ChargingPlan], bytes]:
-    """encode_submitted for many plans of one request: the constant envelope built once."""
-    head = b'{"event_type":"PlanSubmitted","schema_version":1,"source":"ingest","occurred_at":'
-    head += orjson.dumps(now.isoformat()) + b',"event_id":"'
-
-    def encode(plan: ChargingPlan) -> bytes:
-        body = plan.__pydantic_serializer__.to_json(plan)
-        return head + str(uuid4()).encode() + b'",' + body[1:]
-
-    return encode
 
 
 class Gateway:
@@ -120,14 +70,14 @@ class Gateway:
                 plan, errors = parse_plan(raw)
             else:
                 err = FieldError(loc="", reason="a plan must be a JSON object")
-                outcomes[i] = _reject(422, "invalid", "invalid plan", [err])
+                outcomes[i] = reject(422, "invalid", "invalid plan", [err])
                 continue
             if plan is None:
-                outcomes[i] = _reject(422, "invalid", "invalid plan", errors)
+                outcomes[i] = reject(422, "invalid", "invalid plan", errors)
             elif plan.plan_id in first_index:
                 reason = f"plan_id repeats item {first_index[plan.plan_id]} of this batch"
                 err = FieldError(loc="plan_id", reason=reason)
-                outcomes[i] = _reject(422, "duplicate", "duplicate plan", [err], plan)
+                outcomes[i] = reject(422, "duplicate", "duplicate plan", [err], plan)
             else:
                 first_index[plan.plan_id] = i
                 plans[i] = plan
@@ -169,11 +119,11 @@ class Gateway:
         if who.role == "vehicle" and (vf is None or vf.owner_id != who.user_id):
             reason = f"vehicle {plan.vehicle_id!r} is not registered to {who.name!r}"
             err = FieldError(loc="vehicle_id", reason=reason)
-            return _reject(403, "forbidden", "not your vehicle", [err], plan)
+            return reject(403, "forbidden", "not your vehicle", [err], plan)
         area = net.areas.get(plan.market_area)
         if area is None:
             err = FieldError(loc="market_area", reason=f"unknown market area {plan.market_area!r}")
-            return _reject(422, "invalid", "invalid plan", [err], plan)
+            return reject(422, "invalid", "invalid plan", [err], plan)
         ctx = contexts.get(area.id)
         if ctx is None:
             ctx = contexts[area.id] = ValidationContext(
@@ -190,9 +140,9 @@ class Gateway:
             errors.append(FieldError(loc="revision", reason=f"must be at most {MAX_REVISION}"))
         late = late_errors(area, plan.delivery_day, now)
         if late:
-            return _reject(409, "late", "gate closure passed", late + errors, plan)
+            return reject(409, "late", "gate closure passed", late + errors, plan)
         if errors:
-            return _reject(422, "invalid", "invalid plan", errors, plan)
+            return reject(422, "invalid", "invalid plan", errors, plan)
         return None
 
     async def _publish(
@@ -202,7 +152,7 @@ class Gateway:
             recorded = await self.store.lookup([p.plan_id for p in plans.values()])
         send: list[tuple[int, ChargingPlan]] = []
         for i, plan in plans.items():
-            verdict = _revision_verdict(plan, recorded.get(plan.plan_id))
+            verdict = revision_verdict(plan, recorded.get(plan.plan_id))
             if verdict is None:
                 send.append((i, plan))
             else:
@@ -224,7 +174,7 @@ class Gateway:
                     )
                 )
             else:
-                outcomes[i] = _reject(
+                outcomes[i] = reject(
                     503,
                     "unavailable",
                     "broker unavailable: not stored, retry with the same plan_id and revision",
@@ -254,7 +204,7 @@ class Gateway:
                 vf = (await self.facts.vehicles([rec.vehicle_id])).get(rec.vehicle_id)
                 if vf is None or vf.owner_id != who.user_id:
                     reason = f"vehicle {rec.vehicle_id!r} is not registered to {who.name!r}"
-                    return _reject(
+                    return reject(
                         403,
                         "forbidden",
                         "not your vehicle",
@@ -288,37 +238,3 @@ class Gateway:
         metrics.PLANS_CANCELLED.inc()
         await self.store.mark_cancelled(rec.plan_id, rec.revision)
         return done
-
-
-def _revision_verdict(plan: ChargingPlan, rec: Recorded | None) -> Outcome | None:
-    """None: publish it. Else the answer without publishing (idempotent 202 or 409)."""
-    if rec is None:
-        return None
-    moved = [
-        FieldError(loc=name, reason=f"plan_id belongs to {name} {old}; use a new plan_id")
-        for name, old, new in (
-            ("vehicle_id", rec.vehicle_id, plan.vehicle_id),
-            ("market_area", rec.market_area, plan.market_area),
-            ("delivery_day", rec.delivery_day, plan.delivery_day),
-        )
-        if old != new
-    ]
-    if moved:  # consumers keep plans per (area, day): a moved plan would exist twice
-        return _reject(409, "conflict", "plan_id conflict", moved, plan)
-    if plan.revision > rec.revision:
-        return None
-    if plan.revision < rec.revision:
-        reason = f"revision {plan.revision} is older than the accepted revision {rec.revision}"
-        return _reject(
-            409,
-            "stale_revision",
-            "older revision",
-            [FieldError(loc="revision", reason=reason)],
-            plan,
-        )
-    if rec.cancelled:
-        reason = f"plan was cancelled at revision {rec.revision}; submit a higher revision"
-        return _reject(
-            409, "cancelled", "plan cancelled", [FieldError(loc="revision", reason=reason)], plan
-        )
-    return Outcome(202, plan.plan_id, plan.revision)  # same revision again: already stored

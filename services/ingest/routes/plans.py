@@ -13,7 +13,6 @@ from starlette.responses import Response
 from schemas.base import FieldError, Model
 from schemas.plan import ChargingPlan
 from services.ingest.deps import CurrentUser, GatewayDep
-from services.ingest.gateway import Outcome
 from services.ingest.openapi import (
     PLAN_EXAMPLE,
     BatchResult,
@@ -21,6 +20,7 @@ from services.ingest.openapi import (
     error_responses,
     json_body,
 )
+from services.ingest.outcomes import Outcome
 from services.ingest.problems import ProblemError, dumps
 
 router = APIRouter(tags=["charging plans"])

@@ -12,8 +12,8 @@ from schemas.events import PlanSubmitted
 from schemas.parsing import parse_plan_event
 from schemas.plan import ChargingPlan
 from services.common.registry import MarketArea
-from services.ingest.gateway import _revision_verdict, encode_submitted, late_errors
 from services.ingest.limits import RateLimiter, retry_after_header
+from services.ingest.outcomes import encode_submitted, late_errors, revision_verdict
 from services.ingest.revisions import PlanLocks, Recorded
 
 PLAN = ChargingPlan.model_validate(
@@ -66,7 +66,7 @@ def test_encoded_event_is_a_valid_plan_submitted_with_the_same_plan():
     ],
 )
 def test_revision_verdicts(recorded, status, loc):
-    verdict = _revision_verdict(PLAN, recorded)
+    verdict = revision_verdict(PLAN, recorded)
     if status is None:
         assert verdict is None  # publish it
     else:
