@@ -132,6 +132,8 @@ class Owner:
             heartbeat_interval_ms=s.aggregator_heartbeat_ms,
             rebalance_timeout_ms=s.aggregator_session_timeout_ms,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            # A day's clearing runs between two polls: allow long solves (100 000 plans).
+            max_poll_interval_ms=900_000,
         )
         await consumer.start()
         self.commits = CommitPipeline(consumer)
