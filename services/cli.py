@@ -24,6 +24,8 @@ app.add_typer(common_app, name=None)
 _PARTS = [
     ("services.aggregator.auction.cli", "app", "auction"),
     ("services.aggregator.cli", "app", "config"),
+    ("services.aggregator.cli", "run_app", "aggregator"),
+    ("services.market.cli", "app", "market"),
     ("services.ingest.cli", "app", "ingest"),
     ("services.decisions.cli", "app", "decisions"),
 ]

@@ -106,3 +106,21 @@ def publish_cmd(
         f"{len(config.charging_points)} points, {len(config.vehicles)} vehicles, "
         f"forecast for {len(config.price_forecast)} days (event {config.event_id})"
     )
+
+
+run_app = typer.Typer(no_args_is_help=False, add_completion=False, help="The aggregator worker.")
+
+
+@run_app.callback(invoke_without_command=True)
+def aggregator(
+    port: Annotated[int | None, typer.Option(help="metrics port (default 6066)")] = None,
+) -> None:
+    """Run one aggregator worker in the foreground on the broker of the environment
+    (CHARGEFLOW_KAFKA_BOOTSTRAP) or of a running `chargeflow up`."""
+    from services.aggregator.worker import main
+
+    base = load_settings(Settings)
+    overrides: dict[str, Any] = {"kafka_bootstrap": stackfile.kafka_bootstrap(base)}
+    if port is not None:
+        overrides["aggregator_port"] = port
+    main(load_settings(Settings, **overrides))

@@ -89,10 +89,10 @@ class Worker:
         await stage  # type: ignore[misc]
 
 
-def main() -> None:
+def main(settings: Settings | None = None) -> None:
     from services.common.settings import load_settings
 
-    settings = load_settings(Settings)
+    settings = settings or load_settings(Settings)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

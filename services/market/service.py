@@ -81,7 +81,11 @@ class MarketService:
         if s.market_port is not None:
             server = uvicorn.Server(
                 uvicorn.Config(
-                    self.web(), host=s.market_host, port=s.market_port, log_level="warning"
+                    self.web(),
+                    host=s.market_host,
+                    port=s.market_port,
+                    log_level="warning",
+                    lifespan="off",
                 )
             )
             tasks.append(asyncio.create_task(server.serve(), name="http"))
@@ -166,10 +170,10 @@ class MarketService:
         )
 
 
-def main() -> None:
+def main(settings: Settings | None = None) -> None:
     from services.common.settings import load_settings
 
-    settings = load_settings(Settings)
+    settings = settings or load_settings(Settings)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
