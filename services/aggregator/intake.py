@@ -127,6 +127,11 @@ class Intake:
                     offsets[tp] = records[-1].offset + 1
                 # Committed once every forward of this poll is acknowledged.
                 await self.commits.submit(await self.out.take(), offsets)
+                for tp in batch:
+                    high = consumer.highwater(tp)
+                    if high is not None:
+                        lag = max(high - await consumer.position(tp), 0)
+                        m.CONSUMER_LAG.labels(S, tp.topic, str(tp.partition)).set(lag)
         finally:
             await consumer.stop()
 
