@@ -9,8 +9,11 @@ forwarded record was acknowledged (at-least-once; the owner stage dedupes).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import orjson
@@ -27,6 +30,7 @@ from schemas.validation import validate_plan
 from services.aggregator import metrics as m
 from services.aggregator import topics
 from services.aggregator.batching import Batches, CommitPipeline
+from services.aggregator.checker import check_batch, init_child
 from services.aggregator.clearing import event_uuid, rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
@@ -36,6 +40,7 @@ from services.common.clock import Clock
 log = logging.getLogger(__name__)
 S = m.SERVICE
 _SUBMITTED = m.PLANS_RECEIVED.labels(S, "submitted")
+_CANCELLED = m.PLANS_RECEIVED.labels(S, "cancelled")
 
 
 def _identity(value: bytes) -> dict[str, Any]:
@@ -80,7 +85,20 @@ class Intake:
         self.contexts: dict[str, tuple[object, ValidationContext]] = {}
         self.out = Batches(producer)
         self.commits: CommitPipeline | None = None
-        self.first_record_at: float | None = None  # perf_counter of the first batch
+        self.first_record_at: float | None = None
+        # Parsing and validation run in a helper process (settings: 0 = inline).
+        self.pool = (
+            ProcessPoolExecutor(
+                settings.aggregator_intake_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_child,
+            )
+            if settings.aggregator_intake_processes > 0
+            else None
+        )
+        self._sent: dict[
+            str, object
+        ] = {}  # area -> config event id the helpers have  # perf_counter of the first batch
 
     def _context(self, area: str) -> tuple[ValidationContext | None, str | None]:
         """The validation context of the area's config and that config's event id."""
@@ -122,8 +140,11 @@ class Intake:
                 offsets = {}
                 for tp, records in batch.items():
                     m.EVENTS_CONSUMED.labels(S, tp.topic).inc(len(records))
-                    for r in records:
-                        await self.handle(r)
+                    if tp.topic == n.plans and self.pool is not None:
+                        await self._plans_in_pool(records)
+                    else:
+                        for r in records:
+                            await self.handle(r)
                     offsets[tp] = records[-1].offset + 1
                 # Committed once every forward of this poll is acknowledged.
                 await self.commits.submit(await self.out.take(), offsets)
@@ -134,6 +155,27 @@ class Intake:
                         m.CONSUMER_LAG.labels(S, tp.topic, str(tp.partition)).set(lag)
         finally:
             await consumer.stop()
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _plans_in_pool(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Check a poll's plan events in the helper process; forward in the original order."""
+        assert self.pool is not None
+        updates = {}
+        for area, config in self.configs.configs.items():
+            if self._sent.get(area) != config.event_id:
+                updates[area] = config.model_dump_json().encode()
+                self._sent[area] = config.event_id
+        values = [r.value or b"" for r in records]
+        loop = asyncio.get_running_loop()
+        verdicts = await loop.run_in_executor(self.pool, check_batch, updates, values)
+        for r, verdict in zip(records, verdicts, strict=True):
+            if verdict is None:
+                await self._plan(r)  # invalid (or unreadable): the full inline path
+                continue
+            kind, key, config_id = verdict
+            (_SUBMITTED if kind == topics.KIND_PLAN else _CANCELLED).inc()
+            await self._forward(key, kind, r.value or b"", config_id)
 
     async def _forward(
         self, key: str, kind: bytes, value: bytes, validated_with: str | None = None
@@ -168,7 +210,7 @@ class Intake:
                 await self._forward(key, topics.KIND_PLAN, value, config_id)
                 return
         elif isinstance(event, PlanCancelled):
-            m.PLANS_RECEIVED.labels(S, "cancelled").inc()
+            _CANCELLED.inc()
             key = area_day_key(event.market_area, event.delivery_day)
             await self._forward(key, topics.KIND_CANCEL, value)
             return

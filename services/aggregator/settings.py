@@ -18,6 +18,8 @@ class Settings(CommonSettings):
     aggregator_session_timeout_ms: int = Field(default=6000, ge=100)
     aggregator_heartbeat_ms: int = Field(default=1000, ge=50)
     aggregator_batch_max: int = Field(default=10_000, ge=1)
+    # Helper processes that parse and validate plans for the intake (0: in the event loop).
+    aggregator_intake_processes: int = Field(default=1, ge=0, le=16)
     # How often timers run (gate-closure markers, market-result timeouts), wall seconds.
     aggregator_tick_s: float = Field(default=0.5, gt=0)
     # Markers are sent for days whose gate closure passed at most this many days ago;
