@@ -36,8 +36,8 @@ the same `plan_id` + `revision` is idempotent; an older revision gets 409.
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
-    """Skip asyncpg's reset query on release (a 3rd round trip per statement, ~25% of the
-    gateway's CPU under load): the gateway never leaves session state, locks or LISTENs."""
+    """Skip asyncpg's reset query on release (a second round trip for every pooled
+    statement): the gateway never leaves session state, advisory locks or LISTENs."""
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -85,7 +85,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         # FastAPI's OpenTelemetry hooks look up the global providers (os.environ) on every
-        # request, ~3% of the CPU; metrics here are Prometheus (DESIGN §9).
+        # request (~2-3% of the profile samples); metrics here are Prometheus (DESIGN §9).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings

@@ -2,8 +2,8 @@
 
 While one call is in flight, the items of newer callers queue up; the next call takes them
 all. No timer, so a lone request pays no extra latency, and under load the number of
-statements per plan falls towards 1/(plans in flight). Measured at 64 clients this halves
-the gateway's time in asyncpg and PostgreSQL's CPU use (docs/ingest.md).
+statements per plan falls towards 1/(plans in flight). Measured in-process at 64 clients:
+1 920 plans took 139 revision reads and 118 writes instead of 1 920 of each.
 """
 
 from __future__ import annotations
