@@ -7,6 +7,7 @@ from typing import Any
 
 import uvicorn
 
+from services.common import stackfile
 from services.common.settings import load_settings
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
@@ -19,6 +20,9 @@ def app_from_env() -> object:
 
 def serve(settings: Settings | None = None) -> None:
     settings = settings or load_settings(Settings)
+    # Fail fast with a one-line message (not a lifespan traceback) when nothing is running.
+    stackfile.kafka_bootstrap(settings)
+    stackfile.database_url(settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     common: dict[str, Any] = {
         "host": settings.ingest_host,
