@@ -4,6 +4,10 @@
 - real: speed 1, start None -> the wall clock;
 - accelerated: speed k > 0 from `start` -> start + k x (elapsed wall time);
 - fixed: speed 0 -> always `start` (tests move it with `advance` / `set`).
+
+Several processes agree on an accelerated clock when they share the anchor: the wall-clock
+instant at which the clock read `start` (`CHARGEFLOW_CLOCK_ANCHOR`; `chargeflow up` sets it
+for the services it starts). Without an anchor, the clock reads `start` when it is created.
 """
 
 from __future__ import annotations
@@ -16,18 +20,25 @@ from services.common.settings import CommonSettings
 
 
 class Clock:
-    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
-        if start is not None and start.tzinfo is None:
-            raise ValueError("clock start must be timezone-aware")
+    def __init__(
+        self, start: datetime | None = None, speed: float = 1.0, anchor: datetime | None = None
+    ) -> None:
+        if any(t is not None and t.tzinfo is None for t in (start, anchor)):
+            raise ValueError("clock start and anchor must be timezone-aware")
         if speed < 0:
             raise ValueError("clock speed must be >= 0")
         self.speed = speed
         self._origin = (start or datetime.now(UTC)).astimezone(UTC)
         self._wall0 = time.monotonic()
+        if anchor is not None:
+            # Shift the monotonic origin back by the wall time already elapsed since the anchor.
+            self._wall0 -= (datetime.now(UTC) - anchor).total_seconds()
 
     @classmethod
     def from_settings(cls, settings: CommonSettings) -> Clock:
-        return cls(start=settings.clock_start, speed=settings.clock_speed)
+        return cls(
+            start=settings.clock_start, speed=settings.clock_speed, anchor=settings.clock_anchor
+        )
 
     @classmethod
     def fixed(cls, at: datetime) -> Clock:

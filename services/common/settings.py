@@ -29,6 +29,8 @@ class CommonSettings(BaseSettings):
     # Injectable clock (DESIGN §3): speed 1 is real time; speed 0 freezes time at clock_start.
     clock_speed: float = Field(default=1.0, ge=0)
     clock_start: AwareDatetime | None = None
+    # Wall-clock instant at which the clock read clock_start (shared by processes of one stack).
+    clock_anchor: AwareDatetime | None = None
 
     # Ports of the embedded broker and PostgreSQL started by `chargeflow up` (None: a free port).
     broker_port: int | None = Field(default=9092, ge=1, le=65535)

@@ -63,3 +63,12 @@ def test_clock_refuses_naive_times():
         Clock(datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
         Clock().set(datetime(2026, 1, 1))
+
+
+def test_processes_sharing_an_anchor_agree_on_an_accelerated_clock():
+    start = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+    anchor = datetime.now(UTC) - timedelta(seconds=10)  # the stack started 10 s ago
+    late_joiner = Clock(start, speed=60, anchor=anchor)
+    assert abs((late_joiner.now() - (start + timedelta(minutes=10))).total_seconds()) < 5
+    unanchored = Clock(start, speed=60)
+    assert (late_joiner.now() - unanchored.now()) > timedelta(minutes=9)
