@@ -16,7 +16,8 @@ from schemas.__main__ import main as schemas_main
 from services.common import migrate as migrations
 from services.common import registry, seed, stackfile
 from services.common.embedded import EmbeddedStack
-from services.common.settings import CommonSettings, load_settings
+from services.common.settings import CommonSettings, load_settings, utc_now
+from services.common.supervisor import Supervisor, service_env
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
@@ -88,7 +89,9 @@ def token_revoke(token_id: int) -> None:
     typer.echo(f"token {token_id} revoked")
 
 
-def _start_stack(settings: CommonSettings, do_seed: bool) -> tuple[EmbeddedStack, dict[str, str]]:
+def _start_stack(
+    settings: CommonSettings, do_seed: bool, run_services: bool, clock_env: dict[str, str]
+) -> tuple[list[EmbeddedStack | Supervisor], dict[str, str]]:
     stack = EmbeddedStack(
         settings.state_dir,
         settings.kafka_bootstrap,
@@ -98,26 +101,54 @@ def _start_stack(settings: CommonSettings, do_seed: bool) -> tuple[EmbeddedStack
     )
     t0 = time.monotonic()
     infra = stack.start()
-    migrations.upgrade(infra.database_url)
-    if do_seed:
-        asyncio.run(_with_conn(infra.database_url, lambda c: seed.apply(c, seed.load())))
-    where = {
-        "kafka_bootstrap": infra.kafka_bootstrap + ("" if infra.embedded_broker else " (external)"),
-        "database_url": infra.database_url + ("" if infra.embedded_postgres else " (external)"),
-        "started_in_s": f"{time.monotonic() - t0:.1f}",
+    running: list[EmbeddedStack | Supervisor] = [stack]
+    try:
+        migrations.upgrade(infra.database_url)
+        if do_seed:
+            asyncio.run(_with_conn(infra.database_url, lambda c: seed.apply(c, seed.load())))
+        where = {
+            "kafka_bootstrap": infra.kafka_bootstrap
+            + ("" if infra.embedded_broker else " (external)"),
+            "database_url": infra.database_url + ("" if infra.embedded_postgres else " (external)"),
+        }
+        stackfile.write(settings, infra, {})
+        if run_services:
+            env = service_env(infra.kafka_bootstrap, infra.database_url, clock_env)
+            supervisor = Supervisor(settings.state_dir / "logs", env)
+            running.append(supervisor)
+            where |= supervisor.start()
+        where["started_in_s"] = f"{time.monotonic() - t0:.1f}"
+        return running, where
+    except BaseException:
+        _stop(running)
+        raise
+
+
+def _stop(running: list[EmbeddedStack | Supervisor]) -> None:
+    for part in reversed(running):
+        part.stop()
+
+
+def _clock_env(settings: CommonSettings) -> dict[str, str]:
+    """One clock for every process of the stack: same start, speed and anchor."""
+    start = settings.clock_start or utc_now()
+    anchor = settings.clock_anchor or utc_now()
+    return {
+        "CHARGEFLOW_CLOCK_START": start.isoformat(),
+        "CHARGEFLOW_CLOCK_SPEED": str(settings.clock_speed),
+        "CHARGEFLOW_CLOCK_ANCHOR": anchor.isoformat(),
     }
-    stackfile.write(settings, infra, {})
-    return stack, where
 
 
 @app.command("up")
 def up(
     seed_example: Annotated[bool, typer.Option("--seed/--no-seed")] = True,
+    services: Annotated[bool, typer.Option("--services/--no-services")] = True,
     exit_after_start: Annotated[bool, typer.Option(help="start, print, stop (for checks)")] = False,
 ) -> None:
-    """Run the dev stack in the foreground until Ctrl-C: broker, PostgreSQL, migrations."""
+    """Run the dev stack in the foreground until Ctrl-C: broker, PostgreSQL, the services."""
     settings = _settings()
-    stack, where = _start_stack(settings, seed_example)
+    running, where = _start_stack(settings, seed_example, services, _clock_env(settings))
     try:
         typer.echo(json.dumps(where, indent=2))
         typer.echo("chargeflow dev stack is up; Ctrl-C to stop", err=True)
@@ -127,7 +158,7 @@ def up(
     except KeyboardInterrupt:
         typer.echo("stopping", err=True)
     finally:
-        stack.stop()
+        _stop(running)
         stackfile.remove(settings)
 
 
@@ -136,7 +167,7 @@ def demo(
     exit_after_start: Annotated[bool, typer.Option(help="start, print, stop (for checks)")] = False,
 ) -> None:
     """The demo: the dev stack with the example network and fleet."""
-    up(seed_example=True, exit_after_start=exit_after_start)
+    up(seed_example=True, services=True, exit_after_start=exit_after_start)
 
 
 @schemas_app.command("export")

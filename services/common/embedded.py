@@ -78,7 +78,13 @@ class _Child:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _spawn(self, args: list[str], log_path: Path, user: str | None = None) -> None:
+    def _spawn(
+        self,
+        args: list[str],
+        log_path: Path,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as out:
             self.proc = subprocess.Popen(
@@ -88,6 +94,7 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 user=user,
+                env=env,
                 preexec_fn=lambda: _die_with_parent(self.stop_signal),
             )
         atexit.register(self.stop)

@@ -26,9 +26,11 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-def _start_up(state: Path, **extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def _start_up(
+    state: Path, *args: str, **extra: str
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [*CHARGEFLOW, "up", "--no-seed"],
+        [*CHARGEFLOW, *(args or ("up", "--no-seed", "--no-services"))],
         env=_env(state, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -123,7 +125,7 @@ def test_external_infrastructure_starts_nothing(tmp_path, infra, database_url):
         CHARGEFLOW_DATABASE_URL=database_url,
     )
     proc = subprocess.run(
-        [*CHARGEFLOW, "up", "--no-seed", "--exit-after-start"],
+        [*CHARGEFLOW, "up", "--no-seed", "--no-services", "--exit-after-start"],
         env=env,
         capture_output=True,
         text=True,
@@ -136,14 +138,28 @@ def test_external_infrastructure_starts_nothing(tmp_path, infra, database_url):
     assert not (tmp_path / "postgres").exists()
 
 
-def test_demo_starts_and_prints_where_everything_is(tmp_path):
-    proc = subprocess.run(
-        [*CHARGEFLOW, "demo", "--exit-after-start"],
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    where = json.loads(proc.stdout[proc.stdout.index("{") : proc.stdout.rindex("}") + 1])
-    assert {"kafka_bootstrap", "database_url"} <= where.keys()
+def test_demo_runs_every_service_and_ctrl_c_stops_them_all(tmp_path):
+    ports = {
+        f"CHARGEFLOW_{name}_PORT": str(free_port())
+        for name in ("INGEST", "DECISIONS", "AGGREGATOR", "MARKET")
+    }
+    proc, where = _start_up(tmp_path, "demo", **ports)
+    try:
+        assert {"kafka_bootstrap", "database_url"} <= where.keys()
+        for name in ("ingest", "decisions", "aggregator", "market"):
+            port = ports[f"CHARGEFLOW_{name.upper()}_PORT"]
+            assert where[name] == f"http://127.0.0.1:{port}"
+        children = _stack_children(proc.pid)
+        modules = {" ".join(p.cmdline()) for p in children}
+        for module in (
+            "services.ingest",
+            "services.decisions",
+            "services.aggregator",
+            "services.market",
+        ):
+            assert any(module in cmd for cmd in modules), module
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+        assert _all_gone(children) == []
+    finally:
+        proc.kill()
