@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,10 @@ import asyncpg
 import typer
 
 from schemas.__main__ import main as schemas_main
+from schemas.market_day import next_delivery_day
 from services.common import migrate as migrations
-from services.common import registry, seed, stackfile
+from services.common import registry, seed, simulate, stackfile
+from services.common.clock import Clock
 from services.common.embedded import EmbeddedStack
 from services.common.settings import CommonSettings, load_settings, utc_now
 from services.common.supervisor import Supervisor, service_env
@@ -138,6 +141,48 @@ def _clock_env(settings: CommonSettings) -> dict[str, str]:
         "CHARGEFLOW_CLOCK_SPEED": str(settings.clock_speed),
         "CHARGEFLOW_CLOCK_ANCHOR": anchor.isoformat(),
     }
+
+
+@app.command("simulate")
+def simulate_cmd(
+    day: Annotated[
+        str | None, typer.Option(help="delivery day (default: the next open one)")
+    ] = None,
+    area: str = "PL",
+    vehicles: Annotated[int | None, typer.Option(help="at most this many vehicles")] = None,
+    seed_value: Annotated[int, typer.Option("--seed", help="same seed, same plans")] = 1,
+    ingest: str = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(help="operator token (default: a new one)")] = None,
+) -> None:
+    """Submit one plan per vehicle of the registry through the ingest gateway."""
+    settings = _settings()
+    url = stackfile.database_url(settings)
+
+    async def run() -> dict[str, int]:
+        conn = await asyncpg.connect(url)
+        try:
+            fleet, points, tz = await simulate.load_fleet(conn, area)
+            auth = token
+            if auth is None:
+                await registry.ensure_user(conn, "simulator", "operator")
+                _, auth = await registry.create_token(conn, "simulator", "chargeflow simulate")
+        finally:
+            await conn.close()
+        when = (
+            date.fromisoformat(day)
+            if day
+            else next_delivery_day(Clock.from_settings(settings).now(), tz)
+        )
+        plans = simulate.fleet_plans(fleet[:vehicles], points, when, tz, area, seed_value)
+        typer.echo(f"submitting {len(plans)} plans for {area} {when} to {ingest}", err=True)
+        return await simulate.submit(ingest, auth, plans)
+
+    try:
+        counts = asyncio.run(run())
+    except (LookupError, RuntimeError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(counts, indent=2))
 
 
 @app.command("up")
