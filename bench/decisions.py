@@ -43,7 +43,8 @@ from services.common.kafka import TopicSpec, ensure_topics, make_producer
 from services.decisions import consumer as consumer_module
 from services.decisions import store
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
-from services.decisions.records import Batch, Kind, Record, add, merged_allocations
+from services.decisions.fastpath import N_COLUMNS
+from services.decisions.records import Batch, Kind, Record, add
 from tests.unit.decisions.factories import decision
 
 ALLOCS = {("P-HOME-01", 1): 7.0, ("P-HOME-01", 2): 7.0, ("P-HOME-01", 3): 3.0,
@@ -60,12 +61,7 @@ async def executemany_write(
         batch = Batch()
         for kind, record in records:
             add(batch, kind, record)
-        rows = [
-            (d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id,
-             d.phase, d.status, "[]", d.requested_kwh, d.accepted_kwh, d.coverage, d.cost_eur,
-             d.event_id, d.occurred_at)
-            for d in batch.decisions.values()
-        ]  # fmt: skip
+        rows = [d[:N_COLUMNS] for d in batch.decisions.values()]
         await conn.executemany(
             "INSERT INTO schedule_decisions AS d (plan_id, revision, vehicle_id, market_area, "
             "delivery_day, run_id, phase, status, reasons, requested_kwh, accepted_kwh, coverage, "
@@ -82,7 +78,7 @@ async def executemany_write(
         )
         await conn.executemany(
             "INSERT INTO decision_allocations VALUES ($1, $2, $3, $4)",
-            [(d.plan_id, *a) for d in batch.decisions.values() for a in merged_allocations(d)],
+            [a for d in batch.decisions.values() for a in d.allocations],
         )
         await conn.executemany(
             store.UPSERT_OFFSET, [(consumer, t, p, o) for (t, p), o in batch.offsets.items()]

@@ -22,6 +22,7 @@ from schemas.base import FieldError
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.market import AuctionCleared, ScheduleDecision
 from schemas.parsing import errors_from, parse_plan_event
+from services.decisions.fastpath import Decision, parse_decision
 
 Kind = Literal["decisions", "results", "plans"]
 PlanEvent = PlanSubmitted | PlanCancelled
@@ -48,7 +49,7 @@ class BadRecord:
 
 @dataclass
 class Batch:
-    decisions: dict[UUID, ScheduleDecision] = field(default_factory=dict)
+    decisions: dict[UUID, Decision] = field(default_factory=dict)  # rows, see fastpath.py
     plans: dict[UUID, PlanEvent] = field(default_factory=dict)
     runs: dict[tuple[str, date, str], AuctionCleared] = field(default_factory=dict)
     bad: list[BadRecord] = field(default_factory=list)
@@ -60,7 +61,7 @@ class Batch:
         return len(self.decisions) + len(self.plans) + len(self.runs) + len(self.bad)
 
 
-def decision_order(d: ScheduleDecision) -> tuple[int, int, datetime, UUID]:
+def decision_order(d: Decision) -> tuple[int, int, datetime, UUID]:
     return (d.revision, d.phase, d.occurred_at, d.event_id)
 
 
@@ -82,7 +83,7 @@ def _reasons(exc: Exception) -> list[FieldError]:
 
 def _parse(kind: Kind, value: bytes) -> Any:
     if kind == "decisions":
-        return ScheduleDecision.model_validate_json(value)
+        return parse_decision(value)
     if kind == "results":
         return AuctionCleared.model_validate_json(value)
     event, errors = parse_plan_event(value)
@@ -110,7 +111,7 @@ def add(batch: Batch, kind: Kind, record: Record) -> None:
     except (ValidationError, ValueError) as exc:
         batch.bad.append(_bad(record, _reasons(exc)))
         return
-    if isinstance(event, ScheduleDecision):
+    if isinstance(event, Decision):
         old = batch.decisions.get(event.plan_id)
         if old is None or decision_order(event) > decision_order(old):
             batch.decisions[event.plan_id] = event

@@ -10,13 +10,13 @@ so replays and re-deliveries of older events are no-ops.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
-import orjson
 
 from schemas.base import FieldError
-from services.decisions.records import Batch, Kind, Record, add, add_bad, merged_allocations
+from services.decisions.fastpath import COLUMNS as DECISION_COLUMNS
+from services.decisions.fastpath import N_COLUMNS, jsonb
+from services.decisions.records import Batch, Kind, Record, add, add_bad
 from services.decisions.sql import (
     APPLY_ALLOCATIONS,
     APPLY_STOPS,
@@ -31,11 +31,6 @@ from services.decisions.sql import (
     UPSERT_RUN,
 )
 
-DECISION_COLUMNS = (
-    "plan_id", "revision", "vehicle_id", "market_area", "delivery_day", "run_id", "phase",
-    "status", "reasons", "requested_kwh", "accepted_kwh", "coverage", "cost_eur",
-    "event_id", "occurred_at",
-)  # fmt: skip
 PLAN_COLUMNS = (
     "plan_id", "revision", "vehicle_id", "market_area", "delivery_day", "status",
     "initial_soc_kwh", "requested_kwh", "bid", "source", "event_id", "occurred_at",
@@ -124,16 +119,8 @@ async def write(
 async def _decisions(conn: asyncpg.Connection, batch: Batch) -> int:
     if not batch.decisions:
         return 0
-    rows: list[tuple[object, ...]] = []
-    allocations: list[tuple[object, ...]] = []
-    for d in batch.decisions.values():
-        reasons = _jsonb([r.model_dump() for r in d.reasons])
-        rows.append(
-            (d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id,
-             d.phase, d.status, reasons, d.requested_kwh, d.accepted_kwh, d.coverage,
-             d.cost_eur, d.event_id, d.occurred_at)
-        )  # fmt: skip
-        allocations.extend((d.plan_id, p, t, e) for p, t, e in merged_allocations(d))
+    rows = [d[:N_COLUMNS] for d in batch.decisions.values()]
+    allocations = [a for d in batch.decisions.values() for a in d.allocations]
     await conn.copy_records_to_table("stage_decisions", records=rows, columns=DECISION_COLUMNS)
     if allocations:
         await conn.copy_records_to_table("stage_allocations", records=allocations)
@@ -151,7 +138,7 @@ async def _plans(conn: asyncpg.Connection, batch: Batch) -> int:
     stops: list[tuple[object, ...]] = []
     for p in batch.plans.values():
         if p.event_type == "PlanSubmitted":
-            bid = _jsonb([s.model_dump() for s in p.bid])
+            bid = jsonb([s.model_dump() for s in p.bid])
             requested = sum(s.energy_kwh for s in p.bid)
             rows.append(
                 (p.plan_id, p.revision, p.vehicle_id, p.market_area, p.delivery_day,
@@ -217,17 +204,10 @@ async def _bad(conn: asyncpg.Connection, consumer: str, batch: Batch) -> None:
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         [
             (consumer, b.topic, b.partition, b.offset,
-             _jsonb([r.model_dump() for r in b.reasons]), b.value)
+             jsonb([r.model_dump() for r in b.reasons]), b.value)
             for b in batch.bad
         ],
     )  # fmt: skip
-
-
-def _jsonb(value: list[Any]) -> str:
-    if not value:
-        return "[]"  # the common case (accepted decisions have no reasons): skip encoding
-    # PostgreSQL's jsonb refuses the NUL character, which hostile input may carry.
-    return orjson.dumps(value).decode().replace("\\u0000", "\\ufffd")
 
 
 def _count(status: str) -> int:
