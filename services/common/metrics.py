@@ -37,6 +37,11 @@ HTTP_LATENCY = Histogram(
 
 
 def _route_template(request: Request) -> str:
+    # FastAPI's router leaves the matched route in the (shared) scope: no scan needed.
+    # The scan over every route (each a regex match) stays for plain Starlette routes.
+    matched = request.scope.get("route")
+    if matched is not None and hasattr(matched, "path"):
+        return str(matched.path)
     for route in request.app.router.routes:
         match, _ = route.matches(request.scope)
         if match == Match.FULL:
