@@ -33,6 +33,9 @@ class AuctionParams(Model):
     max_steps: int = Field(default=200, ge=1)
     # Flow unit of the integer min-cost-flow: capacities are floored to this many kWh.
     energy_unit_kwh: float = Field(default=1e-5, gt=0)
+    # Min-cost-flow solver: our network simplex (numba) or OR-Tools' cost scaling; both
+    # exact, the same welfare and prices (docs/auction.md, "How it is solved").
+    solver: Literal["simplex", "ortools"] = "simplex"
 
 
 class AuctionInstance(Model):

@@ -1,9 +1,9 @@
 """`clear(instance, phase, params)`: validate, solve, price, and build the §6 result.
 
-Deterministic: the network is built in a fixed order from the instance, OR-Tools is
-deterministic for a given arc order, potentials are integers, and every float in the
-result is rounded to a fixed number of decimals, so the same instance gives byte-identical
-JSON.
+Deterministic: the network is built in a fixed order from the instance, both solvers
+(network simplex, OR-Tools) are deterministic for a given arc order, potentials are
+integers, and every float in the result is rounded to a fixed number of decimals, so the
+same instance gives byte-identical JSON.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def solve(inst: AuctionInstance, phase: int, params: AuctionParams) -> Cleared:
     pb = build_problem(inst, phase)
     net = build_network(pb, params)
     t1 = time.perf_counter()
-    sol = solve_flow(net, useful_arcs(pb, net))
+    sol = solve_flow(net, useful_arcs(pb, net), solver=params.solver)
     t2 = time.perf_counter()
     x_units = sol.flow[net.x_arc]
     y_units = sol.flow[net.step_arc]
