@@ -302,3 +302,17 @@ def market_inputs(
         return list(result.prices_eur_mwh), list(result.awarded_mwh), False
     cap = round(total_requested_kwh / 1000.0 + 1.0, 6)
     return list(forecast), [cap] * len(forecast), True
+
+
+def encoded_decisions(
+    prep: Prepared,
+    result: AuctionResult | None,
+    run_id: str,
+    now: datetime,
+    no_result_reason: str | None = None,
+) -> list[tuple[bytes, bytes]]:
+    """:func:`decisions` as (key, JSON value) records for ``schedule-decisions``."""
+    return [
+        (d.vehicle_id.encode(), d.model_dump_json().encode())
+        for d in decisions(prep, result, run_id, now, no_result_reason)
+    ]

@@ -209,7 +209,9 @@ class Runs:
             )
         t0 = time.perf_counter()
         if fallback and config.parameters.fallback == "reject":
-            decisions = c.decisions(prep, None, run_id, now, "no_market_result")
+            decisions = await asyncio.to_thread(
+                c.encoded_decisions, prep, None, run_id, now, "no_market_result"
+            )
         else:
             try:
                 res = await asyncio.to_thread(c.solve, config, prep, 2, prices, awarded)
@@ -219,13 +221,15 @@ class Runs:
             m.CLEARING_SECONDS.labels("2").observe(time.perf_counter() - t0)
             m.CLEARING_PLANS.labels(ad[0], "2").set(len(prep.plans))
             m.WELFARE.labels(ad[0], "2").set(res.welfare_eur)
-            decisions = c.decisions(prep, res, run_id, now)
+            # Built and serialised in a thread: 100 000 decisions take seconds of CPU, and the
+            # event loop must keep heart-beating meanwhile.
+            decisions = await asyncio.to_thread(c.encoded_decisions, prep, res, run_id, now)
             summary = c.summary(
                 res, run_id, config.mtu_minutes, now, fallback=fallback, rejected=len(prep.rejected)
             )
             await self.o.publish(self.o.names.results, summary, summary.key)
-        for d in decisions:
-            await self.o.publish(self.o.names.decisions, d, d.vehicle_id)
+        for key, value in decisions:
+            await self.o.send(self.o.names.decisions, value, key)
         record.status, record.fallback = "done", fallback
         await self.o.log_change(p, self.o.table.set_record(p, ad, record))
         closure = datetime.fromisoformat(record.gate_closure)
