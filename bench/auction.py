@@ -1,7 +1,14 @@
-"""Benchmark of the auction engine: min-cost flow (OR-Tools) against the HiGHS LP baseline.
+"""Benchmark of the auction engine: min-cost flow against OR-Tools and the HiGHS LP baseline.
 
     .venv/bin/python bench/auction.py            # full run (several minutes)
     .venv/bin/python bench/auction.py --quick    # small run (well under a minute)
+    .venv/bin/python bench/auction.py --case 100000:60 --ortools-upto 100000
+
+The flow is solved with `--solver` (default: the network simplex, AuctionParams' default);
+up to N = `--ortools-upto` (default 30 000) the same instance is also solved with OR-Tools
+in the same run and the ratio printed. The simplex is numba-compiled: "jit" is the time its
+first call takes in a fresh process (loading the on-disk cache; compiling, ~10-15 s, only
+on a clean checkout), measured apart and not part of "total" - a server pays it once.
 
 Instances come from bench/auction_gen.py (commuters, parkers, fast chargers, congested
 nodes). Every measurement runs in a fresh process, so "peak" is that process's maximum
@@ -33,7 +40,18 @@ def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
-def _flow_run(n: int, mtu: int, seed: int) -> dict[str, Any]:
+def _warm_jit() -> float:
+    import numpy as np
+
+    from services.aggregator.auction.simplex import network_simplex
+
+    w0 = time.perf_counter()
+    one = np.ones(1, dtype=np.int64)
+    network_simplex(2, one * 0, one, one, one, np.array([1, -1], dtype=np.int64))
+    return time.perf_counter() - w0
+
+
+def _flow_run(n: int, mtu: int, seed: int, solver: str = "simplex") -> dict[str, Any]:
     from auction_gen import generate
 
     from schemas.auction import AuctionParams
@@ -42,16 +60,18 @@ def _flow_run(n: int, mtu: int, seed: int) -> dict[str, Any]:
     from services.aggregator.auction.result import to_result
 
     inst = generate(n, mtu, seed)
+    jit = _warm_jit() if solver == "simplex" else 0.0
     w0, _ = _clock()
     errors = check_instance(inst)
     assert not errors, errors[:3]
     w1, c1 = _clock()
-    cl = solve(inst, 1, AuctionParams())
+    cl = solve(inst, 1, AuctionParams(solver=solver))  # type: ignore[arg-type]
     w2, c2 = _clock()
     text = to_result(inst, cl).model_dump_json()
     w3, _ = _clock()
     t = cl.timings
     return {
+        "jit": jit,
         "validate": w1 - w0,
         "build": t["build"],
         "solve": t["solve"],
@@ -133,6 +153,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small instances only")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--solver", choices=["simplex", "ortools"], default="simplex")
+    ap.add_argument(
+        "--ortools-upto", type=int, default=30000, help="also time OR-Tools up to this N"
+    )
+    ap.add_argument(
+        "--case", action="append", default=[], help="N:MTU[:repeats], repeatable (no LP)"
+    )
     args = ap.parse_args()
     if args.quick:
         plan = [(1000, 60, 3, True), (5000, 60, 1, True), (1000, 15, 1, True)]
@@ -146,24 +173,45 @@ def main() -> None:
             (10000, 15, 1, True),
             (100000, 15, 1, False),
         ]
+    if args.case:
+        plan = []
+        for c in args.case:
+            parts = [int(x) for x in c.split(":")]
+            plan.append((parts[0], parts[1], parts[2] if len(parts) > 2 else 1, False))
     print(setup())
+    print(f"flow solver: {args.solver}")
     print("times in s (wall; cpu in brackets), peak = max RSS of the measuring process\n")
     head = (
         f"{'N':>7} {'MTU':>4} {'arcs':>9} {'valid':>6} {'build':>6} {'solve':>7} {'prices':>6}"
-        f" {'total':>14} {'peak MiB':>8} {'welfare EUR':>14} | {'LP total':>14}"
+        f" {'total':>14} {'peak MiB':>8} {'welfare EUR':>14} {'jit':>5} | {'OR-Tools':>14}"
+        f" {'OR/flow':>7} | {'LP total':>14}"
         f" {'LP MiB':>7} {'LP/flow':>7} {'rel.diff':>9}"
     )
     print(head)
     extra: list[str] = []
     for n, mtu, reps, with_lp in plan:
-        runs = [in_fresh_process(_flow_run, n, mtu, args.seed) for _ in range(reps)]
+        runs = [in_fresh_process(_flow_run, n, mtu, args.seed, args.solver) for _ in range(reps)]
         row = (
             f"{n:>7} {mtu:>4} {runs[0]['arcs']:>9} {median(runs, 'validate'):>6.2f}"
             f" {median(runs, 'build'):>6.2f} {median(runs, 'solve'):>7.2f}"
             f" {median(runs, 'prices'):>6.2f}"
             f" {median(runs, 'total'):>7.2f} ({median(runs, 'cpu'):>5.1f})"
-            f" {max(r['peak_mib'] for r in runs):>8.0f} {runs[0]['welfare']:>14.2f} |"
+            f" {max(r['peak_mib'] for r in runs):>8.0f} {runs[0]['welfare']:>14.2f}"
+            f" {median(runs, 'jit'):>5.2f} |"
         )
+        if args.solver != "ortools" and n <= args.ortools_upto:
+            ors = [
+                in_fresh_process(_flow_run, n, mtu, args.seed, "ortools")
+                for _ in range(1 if n > 5000 else reps)
+            ]
+            or_total = median(ors, "total")
+            assert abs(ors[0]["welfare"] - runs[0]["welfare"]) <= 1e-9 * abs(ors[0]["welfare"])
+            row += (
+                f" {or_total:>7.2f} ({median(ors, 'cpu'):>5.1f})"
+                f" {or_total / median(runs, 'total'):>6.1f}x |"
+            )
+        else:
+            row += f" {'-':>14} {'-':>7} |"
         if with_lp:
             lps = [
                 in_fresh_process(_lp_run, n, mtu, args.seed) for _ in range(1 if n > 5000 else reps)
@@ -181,7 +229,10 @@ def main() -> None:
             f"{n:>7} {mtu:>4} {runs[0]['nodes']:>9} {median(runs, 'result_json'):>12.2f}"
             f" {runs[0]['json_mb']:>9.1f} {runs[0]['bound']:>16.2e}"
         )
-    print("\nrel.diff = |flow welfare - LP welfare| / LP welfare")
+    print(
+        "\nrel.diff = |flow welfare - LP welfare| / LP welfare;"
+        " OR/flow = OR-Tools total / flow total"
+    )
     print(
         f"\n{'N':>7} {'MTU':>4} {'nodes':>9} {'result JSON':>12} {'JSON MiB':>9}"
         f" {'error bound EUR':>16}"

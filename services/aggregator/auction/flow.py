@@ -37,7 +37,6 @@ from ortools.graph.python import min_cost_flow
 
 from services.aggregator.auction.graph import Network
 from services.aggregator.auction.potentials import INF, potentials
-from services.aggregator.auction.simplex import SimplexError, network_simplex
 
 Solver = Literal["simplex", "ortools"]
 
@@ -76,6 +75,9 @@ def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = 
 
 
 def _solve_simplex(net: Network, idx: I64) -> I64:
+    # imported here: numba's import (~1 s) is only paid by those who use the simplex
+    from services.aggregator.auction.simplex import SimplexError, network_simplex
+
     supplies = np.zeros(net.n_nodes, dtype=np.int64)
     supplies[0], supplies[1] = net.supply, -net.supply
     try:
