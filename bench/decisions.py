@@ -43,7 +43,6 @@ from services.common.kafka import TopicSpec, ensure_topics, make_producer
 from services.decisions import consumer as consumer_module
 from services.decisions import store
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
-from services.decisions.fastpath import N_COLUMNS
 from services.decisions.records import Batch, Kind, Record, add
 from tests.unit.decisions.factories import decision
 
@@ -61,24 +60,17 @@ async def executemany_write(
         batch = Batch()
         for kind, record in records:
             add(batch, kind, record)
-        rows = [d[:N_COLUMNS] for d in batch.decisions.values()]
+        rows = list(batch.decisions.values())
         await conn.executemany(
             "INSERT INTO schedule_decisions AS d (plan_id, revision, vehicle_id, market_area, "
             "delivery_day, run_id, phase, status, reasons, requested_kwh, accepted_kwh, coverage, "
-            "cost_eur, event_id, occurred_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-            "$14,$15) ON CONFLICT (plan_id) DO UPDATE SET revision = EXCLUDED.revision, "
-            "accepted_kwh = EXCLUDED.accepted_kwh WHERE (EXCLUDED.revision, EXCLUDED.phase, "
+            "cost_eur, event_id, occurred_at, allocations) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,"
+            "$10,$11,$12,$13,$14,$15,$16) ON CONFLICT (plan_id) DO UPDATE SET revision = "
+            "EXCLUDED.revision, accepted_kwh = EXCLUDED.accepted_kwh, allocations = "
+            "EXCLUDED.allocations WHERE (EXCLUDED.revision, EXCLUDED.phase, "
             "EXCLUDED.occurred_at, EXCLUDED.event_id) > (d.revision, d.phase, d.occurred_at, "
             "d.event_id)",
             rows,
-        )
-        await conn.executemany(
-            "DELETE FROM decision_allocations WHERE plan_id = $1",
-            [(p,) for p in batch.decisions],
-        )
-        await conn.executemany(
-            "INSERT INTO decision_allocations VALUES ($1, $2, $3, $4)",
-            [a for d in batch.decisions.values() for a in d.allocations],
         )
         await conn.executemany(
             store.UPSERT_OFFSET, [(consumer, t, p, o) for (t, p), o in batch.offsets.items()]

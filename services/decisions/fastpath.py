@@ -70,11 +70,9 @@ class _Decision(TypedDict):
 
 _SHAPE: TypeAdapter[_Decision] = TypeAdapter(_Decision)
 
-AllocationRow = tuple[UUID, str, datetime, float]  # (plan_id, point, mtu_start, kWh)
-
 
 class Decision(NamedTuple):
-    """One decision as stored: the `schedule_decisions` columns in order, then allocations."""
+    """One decision as stored: the `schedule_decisions` columns, in COPY order."""
 
     plan_id: UUID
     revision: int
@@ -91,11 +89,12 @@ class Decision(NamedTuple):
     cost_eur: float
     event_id: UUID
     occurred_at: datetime
-    allocations: list[AllocationRow]  # summed per (point, MTU): one row per primary key
+    # jsonb text: [{charging_point_id, mtu_start, energy_kwh}], summed per (point, MTU)
+    # whatever the producer sent (one entry per point and MTU, as the API shows them).
+    allocations: str
 
 
-COLUMNS = Decision._fields[:-1]
-N_COLUMNS = len(COLUMNS)
+COLUMNS = Decision._fields
 
 
 def parse_decision(value: bytes) -> Decision:
@@ -107,16 +106,15 @@ def parse_decision(value: bytes) -> Decision:
     reasons = d.get("reasons")
     if d["status"] == "rejected" and not reasons:
         return from_model(ScheduleDecision.model_validate_json(value))  # raises the reason
-    plan_id = d["plan_id"]
     total: dict[tuple[str, datetime], float] = {}
     for a in d.get("allocations", ()):
         key = (a["charging_point_id"], a["mtu_start"])
         total[key] = total.get(key, 0.0) + a["energy_kwh"]
     return Decision(
-        plan_id, d["revision"], d["vehicle_id"], d["market_area"], d["delivery_day"],
+        d["plan_id"], d["revision"], d["vehicle_id"], d["market_area"], d["delivery_day"],
         d["run_id"], d.get("phase", 2), d["status"], jsonb(reasons), d["requested_kwh"],
         d.get("accepted_kwh", 0.0), d.get("coverage", 0.0), d.get("cost_eur", 0.0),
-        d["event_id"], d["occurred_at"], [(plan_id, p, t, e) for (p, t), e in total.items()],
+        d["event_id"], d["occurred_at"], _allocations(total),
     )  # fmt: skip
 
 
@@ -128,9 +126,16 @@ def from_model(d: ScheduleDecision) -> Decision:
     return Decision(
         d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase,
         d.status, jsonb([r.model_dump() for r in d.reasons]), d.requested_kwh, d.accepted_kwh,
-        d.coverage, d.cost_eur, d.event_id, d.occurred_at,
-        [(d.plan_id, p, t, e) for (p, t), e in total.items()],
+        d.coverage, d.cost_eur, d.event_id, d.occurred_at, _allocations(total),
     )  # fmt: skip
+
+
+def _allocations(total: dict[tuple[str, datetime], float]) -> str:
+    # No NUL replacement here (unlike jsonb()): PostgreSQL refuses a NUL in a point id, so
+    # the record is isolated and stored as refused rather than stored altered.
+    return orjson.dumps(
+        [{"charging_point_id": p, "mtu_start": t, "energy_kwh": e} for (p, t), e in total.items()]
+    ).decode()
 
 
 def jsonb(value: list[Any] | None) -> str:

@@ -2,7 +2,7 @@
 
 Every upsert has a `WHERE (new order) > (stored order)` guard, so an older or identical event
 never overwrites a newer row; the ids of the rows actually applied go to `stage_applied*`
-so that their child rows (allocations, stops) are replaced and nothing else is touched.
+so that their child rows (stops) are replaced and nothing else is touched.
 """
 
 from __future__ import annotations
@@ -10,10 +10,6 @@ from __future__ import annotations
 STAGING_TABLES = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_decisions "
     "(LIKE schedule_decisions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-    "CREATE TEMP TABLE IF NOT EXISTS stage_allocations "
-    "(LIKE decision_allocations) ON COMMIT DELETE ROWS",
-    "CREATE TEMP TABLE IF NOT EXISTS stage_applied (plan_id uuid PRIMARY KEY) "
-    "ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_plans (LIKE plans INCLUDING DEFAULTS) "
     "ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_stops (LIKE plan_stops) ON COMMIT DELETE ROWS",
@@ -26,34 +22,25 @@ _DECISION_SET = ", ".join(
     for c in (
         "revision", "vehicle_id", "market_area", "delivery_day", "run_id", "phase", "status",
         "reasons", "requested_kwh", "accepted_kwh", "coverage", "cost_eur", "event_id",
-        "occurred_at",
+        "occurred_at", "allocations",
     )
 )  # fmt: skip
 
+# The allocations are a column of the decision (jsonb), so one upsert replaces a
+# decision with all its allocations; there are no child rows to delete and insert.
 UPSERT_DECISIONS = f"""
-WITH up AS (
-    INSERT INTO schedule_decisions AS d
-        (plan_id, revision, vehicle_id, market_area, delivery_day, run_id, phase, status,
-         reasons, requested_kwh, accepted_kwh, coverage, cost_eur, event_id, occurred_at)
-    SELECT plan_id, revision, vehicle_id, market_area, delivery_day, run_id, phase, status,
-           reasons, requested_kwh, accepted_kwh, coverage, cost_eur, event_id, occurred_at
-    FROM stage_decisions
-    ON CONFLICT (plan_id) DO UPDATE SET {_DECISION_SET}, stored_at = now()
-    WHERE (EXCLUDED.revision, EXCLUDED.phase, EXCLUDED.occurred_at, EXCLUDED.event_id)
-        > (d.revision, d.phase, d.occurred_at, d.event_id)
-    RETURNING plan_id
-)
-INSERT INTO stage_applied SELECT plan_id FROM up
+INSERT INTO schedule_decisions AS d
+    (plan_id, revision, vehicle_id, market_area, delivery_day, run_id, phase, status,
+     reasons, requested_kwh, accepted_kwh, coverage, cost_eur, event_id, occurred_at,
+     allocations)
+SELECT plan_id, revision, vehicle_id, market_area, delivery_day, run_id, phase, status,
+       reasons, requested_kwh, accepted_kwh, coverage, cost_eur, event_id, occurred_at,
+       allocations
+FROM stage_decisions
+ON CONFLICT (plan_id) DO UPDATE SET {_DECISION_SET}, stored_at = now()
+WHERE (EXCLUDED.revision, EXCLUDED.phase, EXCLUDED.occurred_at, EXCLUDED.event_id)
+    > (d.revision, d.phase, d.occurred_at, d.event_id)
 """
-
-DELETE_ALLOCATIONS = (
-    "DELETE FROM decision_allocations a USING stage_applied s WHERE a.plan_id = s.plan_id"
-)
-APPLY_ALLOCATIONS = (
-    "INSERT INTO decision_allocations (plan_id, charging_point_id, mtu_start, energy_kwh) "
-    "SELECT a.plan_id, a.charging_point_id, a.mtu_start, a.energy_kwh "
-    "FROM stage_allocations a JOIN stage_applied s USING (plan_id)"
-)
 
 _PLAN_SET = ", ".join(
     f"{c} = EXCLUDED.{c}"

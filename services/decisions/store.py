@@ -15,12 +15,10 @@ import asyncpg
 
 from schemas.base import FieldError
 from services.decisions.fastpath import COLUMNS as DECISION_COLUMNS
-from services.decisions.fastpath import N_COLUMNS, jsonb
+from services.decisions.fastpath import jsonb
 from services.decisions.records import Batch, Kind, Record, add, add_bad
 from services.decisions.sql import (
-    APPLY_ALLOCATIONS,
     APPLY_STOPS,
-    DELETE_ALLOCATIONS,
     DELETE_STOPS,
     LOCK_OFFSETS,
     STAGING_TABLES,
@@ -119,16 +117,10 @@ async def write(
 async def _decisions(conn: asyncpg.Connection, batch: Batch) -> int:
     if not batch.decisions:
         return 0
-    rows = [d[:N_COLUMNS] for d in batch.decisions.values()]
-    allocations = [a for d in batch.decisions.values() for a in d.allocations]
-    await conn.copy_records_to_table("stage_decisions", records=rows, columns=DECISION_COLUMNS)
-    if allocations:
-        await conn.copy_records_to_table("stage_allocations", records=allocations)
-    applied = _count(await conn.execute(UPSERT_DECISIONS))
-    if applied:
-        await conn.execute(DELETE_ALLOCATIONS)
-        await conn.execute(APPLY_ALLOCATIONS)
-    return applied
+    await conn.copy_records_to_table(
+        "stage_decisions", records=batch.decisions.values(), columns=DECISION_COLUMNS
+    )
+    return _count(await conn.execute(UPSERT_DECISIONS))
 
 
 async def _plans(conn: asyncpg.Connection, batch: Batch) -> int:

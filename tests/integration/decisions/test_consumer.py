@@ -138,24 +138,26 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
 ):
     good = decision()
     nul = decision(vehicle_id="V\u0000NUL")  # valid for pydantic, refused by PostgreSQL text
+    nul_point = decision(energies={("P\u0000", 1): 1.0})  # refused by jsonb (allocations)
     for value in (
         b"{not json",
         b'{"event_type": "ScheduleDecision"}',
         nul.model_dump_json().encode(),
+        nul_point.model_dump_json().encode(),
     ):
         await producer.send(topics.decisions, value, key=b"V001")
     await _send(producer, topics.decisions, [good])
     await start_consumer()
-    await eventually(lambda: _all_consumed(pool, topics.prefix, 4))
+    await eventually(lambda: _all_consumed(pool, topics.prefix, 5))
     errors = await pool.fetch(
         'SELECT reasons FROM consume_errors WHERE consumer = $1 ORDER BY partition, "offset"',
         topics.prefix,
     )
-    assert len(errors) == 3
+    assert len(errors) == 4
     text = " ".join(str(e["reasons"]) for e in errors)
     assert "invalid JSON" in text and "plan_id" in text and "rejected by the database" in text
     assert (await _decision_rows(pool, [good.plan_id]))[good.plan_id]["status"] == "accepted"
-    assert not (await _decision_rows(pool, [nul.plan_id]))
+    assert not (await _decision_rows(pool, [nul.plan_id, nul_point.plan_id]))
 
 
 async def test_auction_runs_and_node_results_are_stored_once_per_run(

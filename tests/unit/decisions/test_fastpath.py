@@ -72,4 +72,6 @@ def test_allocations_of_one_point_and_mtu_are_summed_into_one_row():
     d.allocations.append(d.allocations[0].model_copy(update={"energy_kwh": 2.0}))
     row = parse_decision(d.model_dump_json().encode())
     assert isinstance(row, Decision)
-    assert [(p, e) for _, p, _, e in row.allocations] == [("P1", 3.0)]
+    mtu = d.allocations[0].mtu_start.isoformat()
+    expected = [{"charging_point_id": "P1", "mtu_start": mtu, "energy_kwh": 3.0}]
+    assert orjson.loads(row.allocations) == expected
