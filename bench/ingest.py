@@ -414,7 +414,7 @@ def profile(base: str, token: str, pid: int, args: argparse.Namespace) -> None:
         spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         asyncio.run(scenario(base, path, token, clients, per, seconds, 1))
         spy.wait(30)
-        print(f"profile of the gateway under {label} load (py-spy --gil, {seconds} s):")
+        print(f"profile of the gateway under {label} load (py-spy --gil, {seconds} s, raw: {out}):")
         print("\n".join(summarize_profile(out)) if out.exists() else "  (no py-spy output)")
 
 

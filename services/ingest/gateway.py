@@ -24,6 +24,7 @@ from services.common.clock import Clock
 from services.common.registry import Principal
 from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
+from services.ingest.fastcheck import Bounds, plan_is_valid
 from services.ingest.outcomes import (
     MAX_REVISION,
     Outcome,
@@ -55,6 +56,7 @@ class Gateway:
         self.facts = facts
         self.store = store
         self.locks = PlanLocks()
+        self._bounds: Bounds = {}  # delivery day bounds in UTC, for plan_is_valid
 
     async def submit(self, items: Sequence[object], who: Principal) -> list[Outcome]:
         """One outcome per item, in order. Raises ProblemError 503 if the registry is down."""
@@ -135,7 +137,7 @@ class Gateway:
                 price_max_eur_mwh=area.price_max_eur_mwh,
                 gate_closure_local=area.gate_closure,
             )
-        errors = validate_plan(plan, ctx)
+        errors = [] if plan_is_valid(plan, ctx, self._bounds) else validate_plan(plan, ctx)
         if plan.revision > MAX_REVISION:  # the revision table's integer column
             errors.append(FieldError(loc="revision", reason=f"must be at most {MAX_REVISION}"))
         late = late_errors(area, plan.delivery_day, now)
