@@ -17,6 +17,7 @@ from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics
 from services.ingest import openapi, problems
 from services.ingest.facts import RegistryFacts
+from services.ingest.fastpath import FastSubmit
 from services.ingest.gateway import Gateway
 from services.ingest.httpmetrics import HttpMetricsMiddleware
 from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, RateLimiter
@@ -104,6 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(health.router)
     if settings.bench_noop_route:
         app.include_router(bench.router)
+    app.add_middleware(FastSubmit)  # innermost: body limit and metrics still apply
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
