@@ -22,6 +22,7 @@ app.add_typer(common_app, name=None)
 
 # (module, attribute, verb): mounted only when the part is installed in this checkout.
 _PARTS = [
+    ("services.demo", "app", "demo"),
     ("services.aggregator.auction.cli", "app", "auction"),
     ("services.aggregator.cli", "app", "config"),
     ("services.aggregator.cli", "run_app", "aggregator"),

@@ -207,14 +207,6 @@ def up(
         stackfile.remove(settings)
 
 
-@app.command("demo")
-def demo(
-    exit_after_start: Annotated[bool, typer.Option(help="start, print, stop (for checks)")] = False,
-) -> None:
-    """The demo: the dev stack with the example network and fleet."""
-    up(seed_example=True, services=True, exit_after_start=exit_after_start)
-
-
 @schemas_app.command("export")
 def schemas_export() -> None:
     """Write the JSON Schema of every event to schemas/json/."""

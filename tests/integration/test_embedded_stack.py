@@ -163,3 +163,30 @@ def test_demo_runs_every_service_and_ctrl_c_stops_them_all(tmp_path):
         assert _all_gone(children) == []
     finally:
         proc.kill()
+
+
+def test_demo_clears_a_whole_market_day(tmp_path):
+    env = _env(
+        tmp_path,
+        CHARGEFLOW_DEMO_LEAD_MINUTES="1",
+        CHARGEFLOW_DEMO_CLOCK_SPEED="4",
+        **{
+            f"CHARGEFLOW_{name}_PORT": str(free_port())
+            for name in ("INGEST", "DECISIONS", "AGGREGATOR", "MARKET")
+        },
+    )
+    done = subprocess.run(
+        [*CHARGEFLOW, "demo", "--exit-after-day"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout[done.stdout.index("\n}\n") + 3 : done.stdout.rindex("}") + 1])
+    assert summary["phase"] == 2 and summary["fallback"] is False
+    assert summary["plans_submitted"]["accepted"] == 20
+    decided = summary["decisions"]["accepted"] + summary["decisions"]["rejected"]
+    assert decided == 20
+    assert 0 < summary["total_accepted_kwh"] <= summary["total_requested_kwh"]
+    assert "MTU start (local)" in done.stdout
