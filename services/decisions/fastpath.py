@@ -91,6 +91,8 @@ class Decision(NamedTuple):
     occurred_at: datetime
     # jsonb text: [{charging_point_id, mtu_start, energy_kwh}], summed per (point, MTU)
     # whatever the producer sent (one entry per point and MTU, as the API shows them).
+    # No NUL replacement here (unlike jsonb()): PostgreSQL refuses a NUL in a point id, so
+    # the record is isolated and stored as refused rather than stored altered.
     allocations: str
 
 
@@ -106,36 +108,35 @@ def parse_decision(value: bytes) -> Decision:
     reasons = d.get("reasons")
     if d["status"] == "rejected" and not reasons:
         return from_model(ScheduleDecision.model_validate_json(value))  # raises the reason
-    total: dict[tuple[str, datetime], float] = {}
-    for a in d.get("allocations", ()):
-        key = (a["charging_point_id"], a["mtu_start"])
-        total[key] = total.get(key, 0.0) + a["energy_kwh"]
+    allocations: list[Any] = d.get("allocations", [])
+    if len({(a["charging_point_id"], a["mtu_start"]) for a in allocations}) < len(allocations):
+        allocations = _merged(allocations)  # rare: a point and MTU twice
     return Decision(
         d["plan_id"], d["revision"], d["vehicle_id"], d["market_area"], d["delivery_day"],
         d["run_id"], d.get("phase", 2), d["status"], jsonb(reasons), d["requested_kwh"],
         d.get("accepted_kwh", 0.0), d.get("coverage", 0.0), d.get("cost_eur", 0.0),
-        d["event_id"], d["occurred_at"], _allocations(total),
+        d["event_id"], d["occurred_at"], orjson.dumps(allocations).decode(),
     )  # fmt: skip
 
 
 def from_model(d: ScheduleDecision) -> Decision:
-    total: dict[tuple[str, datetime], float] = {}
-    for a in d.allocations:
-        key = (a.charging_point_id, a.mtu_start)
-        total[key] = total.get(key, 0.0) + a.energy_kwh
+    allocations = _merged([a.model_dump() for a in d.allocations])
     return Decision(
         d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase,
         d.status, jsonb([r.model_dump() for r in d.reasons]), d.requested_kwh, d.accepted_kwh,
-        d.coverage, d.cost_eur, d.event_id, d.occurred_at, _allocations(total),
+        d.coverage, d.cost_eur, d.event_id, d.occurred_at, orjson.dumps(allocations).decode(),
     )  # fmt: skip
 
 
-def _allocations(total: dict[tuple[str, datetime], float]) -> str:
-    # No NUL replacement here (unlike jsonb()): PostgreSQL refuses a NUL in a point id, so
-    # the record is isolated and stored as refused rather than stored altered.
-    return orjson.dumps(
-        [{"charging_point_id": p, "mtu_start": t, "energy_kwh": e} for (p, t), e in total.items()]
-    ).decode()
+def _merged(allocations: list[Any]) -> list[dict[str, Any]]:
+    """One entry per (point, MTU), energies summed (the view's rows have that key)."""
+    total: dict[tuple[str, datetime], float] = {}
+    for a in allocations:
+        key = (a["charging_point_id"], a["mtu_start"])
+        total[key] = total.get(key, 0.0) + a["energy_kwh"]
+    return [
+        {"charging_point_id": p, "mtu_start": t, "energy_kwh": e} for (p, t), e in total.items()
+    ]
 
 
 def jsonb(value: list[Any] | None) -> str:

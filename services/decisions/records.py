@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -28,8 +28,7 @@ Kind = Literal["decisions", "results", "plans"]
 PlanEvent = PlanSubmitted | PlanCancelled
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """The part of a Kafka record we need (aiokafka's ConsumerRecord has these attributes)."""
 
     topic: str
