@@ -281,6 +281,19 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--only", choices=["single", "batch"], default=None)
+    ap.add_argument(
+        "--against",
+        metavar="DIR",
+        help="also start the gateway from another source tree (e.g. `git archive REV | tar -x "
+        "-C DIR`) and compare the two in alternating runs",
+    )
+    ap.add_argument(
+        "--against-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of the second gateway (this tree unless --against): compare settings",
+    )
     args = ap.parse_args()
     uvloop.install()
     with tempfile.TemporaryDirectory() as tmp:
@@ -289,14 +302,31 @@ def main() -> None:
             serve_and_run(args, stack, infra, tmp)
 
 
+def start_gateway(env: dict[str, str], port: int, src: str | None) -> subprocess.Popen[bytes]:
+    """`python -m services.ingest` from this checkout, or from the tree at ``src``."""
+    env = env | {"CHARGEFLOW_INGEST_PORT": str(port)}
+    if src:
+        env["PYTHONPATH"] = src
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.ingest"], env=env, cwd=src, start_new_session=True
+    )
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tmp: str) -> None:
     migrate.upgrade(infra.database_url)
     token = asyncio.run(prepare_db(infra.database_url))
-    port = free_port()
     env = os.environ | {
         "CHARGEFLOW_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         "CHARGEFLOW_DATABASE_URL": infra.database_url,
-        "CHARGEFLOW_INGEST_PORT": str(port),
         "CHARGEFLOW_INGEST_WORKERS": str(args.workers),
         "CHARGEFLOW_RATE_LIMIT_PER_S": "0",
         "CHARGEFLOW_BENCH_NOOP_ROUTE": "1",
@@ -305,9 +335,9 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
         "CHARGEFLOW_LOG_LEVEL": "WARNING",
         "CHARGEFLOW_STATE_DIR": tmp,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "services.ingest"], env=env, start_new_session=True
-    )
+    port = free_port()
+    server = start_gateway(env, port, None)
+    servers = [server]
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, server)
@@ -317,14 +347,61 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
             "postgres": stack.postgres.pid if stack.postgres else None,
             "load generator": os.getpid(),
         }
-        run(args, base, token, server.pid, pids)
+        if args.against or args.against_env:
+            other_port = free_port()
+            extra = dict(item.split("=", 1) for item in args.against_env)
+            other = start_gateway(env | extra, other_port, args.against)
+            servers.append(other)
+            wait_ready(f"http://127.0.0.1:{other_port}", other)
+            against(
+                args,
+                {
+                    "this tree": (base, pids),
+                    "other": (f"http://127.0.0.1:{other_port}", pids | {"gateway": other.pid}),
+                },
+                token,
+            )
+        else:
+            run(args, base, token, server.pid, pids)
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for s in servers:
+            stop(s)
+
+
+def against(
+    args: argparse.Namespace, targets: dict[str, tuple[str, dict[str, int | None]]], token: str
+) -> None:
+    """Two gateways (this tree and --against DIR) on the same stack, runs alternating, so
+    that both see the same machine load: plans/s and gateway CPU per plan, medians."""
+    print(
+        f"A/B: this tree vs other = {args.against or 'this tree'} {args.against_env}; "
+        f"{args.workers} worker(s) each; "
+        f"{args.repeat} alternating runs x {args.seconds:g} s (each after a 2 s warm-up)"
+    )
+    print(f"load average (1/5/15 min) before the runs: {os.getloadavg()}")
+    for label, path, clients, per in (
+        ("single", "/charging-schedules/", args.clients, 1),
+        (f"batch{args.batch}", "/charging-schedules/batch", args.batch_clients, args.batch),
+    ):
+        if args.only and not label.startswith(args.only):
+            continue
+        rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+        for _ in range(args.repeat):
+            for name, (base, pids) in targets.items():
+                r, _cores, us = measured_raw(
+                    pids, scenario(base, path, token, clients, per, args.seconds, 1)
+                )
+                rows[name].append((float(r["plans_per_s"]), us, float(r["p99_ms"])))  # type: ignore[arg-type]
+        for name, values in rows.items():
+            rate = statistics.median(v[0] for v in values)
+            cpu = statistics.median(v[1] for v in values)
+            p99 = statistics.median(v[2] for v in values)
+            runs = [round(v[0]) for v in values]
+            print(
+                f"{label:10} {name:10} plans/s {rate:7.0f} {runs!s:>24}  "
+                f"gateway CPU/plan {cpu:5.0f} µs  p99 {p99:6.1f} ms"
+            )
+    print(f"load average (1/5/15 min) after the runs: {os.getloadavg()}")
 
 
 def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
@@ -343,15 +420,22 @@ def cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
     return out
 
 
-def measured(pids: dict[str, int | None], coro: Any) -> tuple[dict[str, object], str]:
-    """Run a scenario; also report the CPU cores each process group used meanwhile and the
-    gateway's CPU time per stored plan (the figure that does not depend on how much CPU
-    other tenants of the machine leave us)."""
+def measured_raw(
+    pids: dict[str, int | None], coro: Any
+) -> tuple[dict[str, object], dict[str, float], float]:
+    """Run a scenario; the CPU cores each process group used meanwhile (incl. warm-up) and
+    the gateway's CPU time per stored plan in µs (the figure that depends least on how much
+    CPU other tenants of the machine leave us)."""
     before, t0 = cpu_seconds(pids), time.monotonic()
     result = asyncio.run(coro)
     after, wall = cpu_seconds(pids), time.monotonic() - t0
     used = {k: (after[k] - before[k]) / wall for k in pids}
     per_plan = used["gateway"] / float(result["plans_per_s"]) * 1e6  # type: ignore[arg-type]
+    return result, used, per_plan
+
+
+def measured(pids: dict[str, int | None], coro: Any) -> tuple[dict[str, object], str]:
+    result, used, per_plan = measured_raw(pids, coro)
     cores = ", ".join(f"{k} {v:.2f}" for k, v in used.items())
     return result, f"{cores}; gateway CPU per plan {per_plan:.0f} µs"
 

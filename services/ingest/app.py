@@ -60,7 +60,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             command_timeout=5,
             reset=_no_reset,
         )
-        publisher = Publisher(bootstrap, settings.publish_timeout_s)
+        publisher = Publisher(bootstrap, settings.publish_timeout_s, settings.producer_linger_ms)
         try:
             await publisher.start()
             app.state.pool = pool

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class Publisher:
-    def __init__(self, bootstrap: str, timeout_s: float) -> None:
+    def __init__(self, bootstrap: str, timeout_s: float, linger_ms: int = 1) -> None:
         self.timeout_s = timeout_s
         timeout_ms = int(timeout_s * 1000)
         self.producer: AIOKafkaProducer = make_producer(
@@ -30,7 +30,7 @@ class Publisher:
             request_timeout_ms=timeout_ms,
             metadata_max_age_ms=30_000,
             max_batch_size=256 * 1024,
-            linger_ms=1,
+            linger_ms=linger_ms,
         )
 
     async def start(self, attempts: int = 30) -> None:

@@ -13,8 +13,7 @@ and answered 202. Within one process, requests for the same plan_id are serializ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -95,21 +94,34 @@ class PlanLocks:
     def __init__(self) -> None:
         self._busy: dict[UUID, asyncio.Event] = {}
 
-    @asynccontextmanager
-    async def hold(self, plan_ids: Iterable[UUID]) -> AsyncIterator[None]:
-        ids = set(plan_ids)
+    def hold(self, plan_ids: Iterable[UUID]) -> _Held:
+        return _Held(self._busy, set(plan_ids))
+
+
+class _Held:
+    # A class rather than @asynccontextmanager: one per request, the generator version
+    # cost ~2% of the single-plan profile.
+    __slots__ = ("_busy", "_done", "_ids")
+
+    def __init__(self, busy: dict[UUID, asyncio.Event], ids: set[UUID]) -> None:
+        self._busy = busy
+        self._ids = ids
+        self._done: asyncio.Event | None = None
+
+    async def __aenter__(self) -> None:
+        busy, ids = self._busy, self._ids
         while True:
-            waiting = [self._busy[p] for p in ids if p in self._busy]
+            waiting = [busy[p] for p in ids if p in busy]
             if not waiting:
                 break
             await asyncio.gather(*(e.wait() for e in waiting))
         # No await between the check above and taking the locks: this is atomic in asyncio.
-        done = asyncio.Event()
+        done = self._done = asyncio.Event()
         for p in ids:
-            self._busy[p] = done
-        try:
-            yield
-        finally:
-            for p in ids:
-                self._busy.pop(p, None)
-            done.set()
+            busy[p] = done
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for p in self._ids:
+            self._busy.pop(p, None)
+        if self._done is not None:
+            self._done.set()

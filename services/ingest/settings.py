@@ -23,6 +23,8 @@ class Settings(CommonSettings):
     create_topics: bool = True
 
     # A plan is answered 503 when the broker has not acknowledged it within this time.
+    # Producer batching: wait up to this long for more records per partition and request.
+    producer_linger_ms: int = Field(default=1, ge=0, le=1000)
     publish_timeout_s: float = Field(default=5.0, gt=0, le=120)
     retry_after_s: int = Field(default=2, ge=1, le=3600)
 
