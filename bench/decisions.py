@@ -44,8 +44,10 @@ from services.decisions import consumer as consumer_module
 from services.decisions import store
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
 from services.decisions.records import Batch, Kind, Record, add
+from services.decisions.settings import Settings
 from tests.unit.decisions.factories import decision
 
+BATCH = Settings.model_fields["decisions_batch_max"].default  # the service's default
 ALLOCS = {("P-HOME-01", 1): 7.0, ("P-HOME-01", 2): 7.0, ("P-HOME-01", 3): 3.0,
           ("P-WORK-01", 9): 4.0}  # fmt: skip
 
@@ -100,7 +102,7 @@ async def produce(bootstrap: str, n: int) -> str:
 
 async def consume_rate(pool: asyncpg.Pool, bootstrap: str, topic: str, n: int) -> float:
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    config = ConsumerConfig(bootstrap, {topic: "decisions"}, name, batch_max=5000, wait_ms=100,
+    config = ConsumerConfig(bootstrap, {topic: "decisions"}, name, batch_max=BATCH, wait_ms=100,
                             session_timeout_ms=1000, heartbeat_ms=200)  # fmt: skip
     done = asyncio.Event()
     seen = 0
@@ -134,8 +136,8 @@ async def write_only_rate(
     async with pool.acquire() as conn:
         await store.prepare(conn)
         t0 = time.perf_counter()
-        for i in range(0, n, 5000):
-            await writer(conn, name, records[i : i + 5000])
+        for i in range(0, n, BATCH):
+            await writer(conn, name, records[i : i + BATCH])
         return n / (time.perf_counter() - t0)
 
 
@@ -155,11 +157,11 @@ async def bench_persistence(pool: asyncpg.Pool, bootstrap: str, n: int, rounds: 
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()))
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"decisions persisted from the topic ({n} decisions x {len(ALLOCS)} allocations, "
-          f"4 partitions, batches <= 5000, median of {rounds}):")  # fmt: skip
+          f"4 partitions, batches <= {BATCH}, median of {rounds}):")  # fmt: skip
     print(f"  COPY + upsert consumer : {med['copy']:>10,.0f} decisions/s")
     print(f"  executemany consumer   : {med['execmany']:>10,.0f} decisions/s  (baseline)")
     print(f"  ratio                  : {med['copy'] / med['execmany']:>10.1f} x")
-    print("write path alone (no Kafka, batches of 5000):")
+    print(f"write path alone (no Kafka, batches of {BATCH}):")
     print(f"  COPY + upsert          : {med['copy_w']:>10,.0f} decisions/s")
     print(f"  executemany            : {med['exec_w']:>10,.0f} decisions/s  (baseline)")
     print(f"  ratio                  : {med['copy_w'] / med['exec_w']:>10.1f} x")

@@ -39,7 +39,7 @@ class ConsumerConfig:
     bootstrap: str
     topics: dict[str, Kind]  # topic name -> what it carries
     name: str = "decisions"  # group id and key of the stored offsets
-    batch_max: int = 5000
+    batch_max: int = 10_000
     wait_ms: int = 200
     session_timeout_ms: int = 6000
     heartbeat_ms: int = 1000

@@ -16,7 +16,7 @@ class Settings(CommonSettings):
     # Consumer group (used only for partition assignment) and key of the stored offsets.
     decisions_consumer: str = "decisions"
     decisions_consume: bool = Field(default=True, description="false: serve only, no consumer")
-    decisions_batch_max: int = Field(default=5000, ge=1, le=100_000)
+    decisions_batch_max: int = Field(default=10_000, ge=1, le=100_000)
     decisions_batch_wait_ms: int = Field(default=200, ge=0)
     decisions_session_timeout_ms: int = Field(default=6000, ge=100)
     decisions_heartbeat_ms: int = Field(default=1000, ge=50)
