@@ -54,23 +54,30 @@ class Publisher:
         start = time.perf_counter()
         results: list[BaseException | None] = [None] * len(records)
         futures: list[asyncio.Future[object] | None] = [None] * len(records)
-        for i, (key, value) in enumerate(records):
-            try:
-                # send() only enqueues (or waits for metadata/buffer space); bound that too.
-                async with asyncio.timeout(self.timeout_s):
-                    futures[i] = await self.producer.send(topic, value, key=key)
-            except Exception as send_error:
-                results[i] = send_error
+        sent = 0
+        try:
+            # send() only enqueues (or waits for metadata/buffer space); bound that too, with
+            # one deadline for the whole call (a timer per record was ~15% of publish()).
+            async with asyncio.timeout(self.timeout_s):
+                for i, (key, value) in enumerate(records):
+                    sent = i + 1
+                    try:
+                        futures[i] = await self.producer.send(topic, value, key=key)
+                    except Exception as send_error:
+                        results[i] = send_error
+        except TimeoutError as timeout:  # record sent-1 and the rest were never enqueued
+            for i in range(sent - 1, len(records)):
+                results[i] = timeout
         pending = {f: i for i, f in enumerate(futures) if f is not None}
         if pending:
             # The producer fails expired batches itself after timeout_s; the margin covers
             # a request that was in flight when it expired. asyncio.wait cancels nothing.
-            done, not_done = await asyncio.wait(pending, timeout=self.timeout_s * 2 + 1)
-            for f in done:
-                if (error := f.exception()) is not None:
-                    results[pending[f]] = error
+            _, not_done = await asyncio.wait(pending, timeout=self.timeout_s * 2 + 1)
             for f in not_done:
                 results[pending[f]] = TimeoutError("no broker acknowledgement in time")
+        for f, i in pending.items():
+            if f.done() and (error := f.exception()) is not None:
+                results[i] = error
         failed = [r for r in results if r is not None]
         for failure in failed:
             metrics.BROKER_ERRORS.labels(type(failure).__name__).inc()
