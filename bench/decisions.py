@@ -154,7 +154,8 @@ async def bench_persistence(pool: asyncpg.Pool, bootstrap: str, n: int, rounds: 
                 store.write = copy_write  # type: ignore[assignment]
         results["copy_w"].append(await write_only_rate(pool, n, copy_write))
         results["exec_w"].append(await write_only_rate(pool, n, executemany_write))
-        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()))
+        print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items())
+              + f"  (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"decisions persisted from the topic ({n} decisions x {len(ALLOCS)} allocations, "
           f"4 partitions, batches <= {BATCH}, median of {rounds}):")  # fmt: skip
@@ -236,7 +237,12 @@ async def load(
 
 
 async def bench_http(
-    database_url: str, pool: asyncpg.Pool, clients: int, seconds: float, cache_ttl: str
+    database_url: str,
+    pool: asyncpg.Pool,
+    clients: int,
+    seconds: float,
+    cache_ttl: str,
+    workers: int = 1,
 ) -> None:
     tokens = await seed_users(pool, clients)
     on_day = await pool.fetchval(
@@ -246,7 +252,8 @@ async def bench_http(
     env = {**os.environ, "CHARGEFLOW_DATABASE_URL": database_url,
            "CHARGEFLOW_DECISIONS_PORT": str(port), "CHARGEFLOW_DECISIONS_CONSUME": "false",
            "CHARGEFLOW_LOG_LEVEL": "WARNING", "CHARGEFLOW_DECISIONS_CACHE_TTL_S": cache_ttl,
-           "CHARGEFLOW_DECISIONS_POOL_SIZE": "20"}  # fmt: skip
+           "CHARGEFLOW_DECISIONS_POOL_SIZE": "20",
+           "CHARGEFLOW_DECISIONS_WORKERS": str(workers)}  # fmt: skip
     # The server runs in its own process; starting it blocks only for the fork.
     proc = subprocess.Popen([sys.executable, "-m", "services.decisions"], env=env)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
@@ -280,6 +287,8 @@ async def bench_http(
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+    print(f"GET, server with {workers} worker process(es), load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end:")  # fmt: skip
     print(f"GET by {clients} concurrent clients (closed loop; 'paced': each polls every "
           f"{poll:g} s), {seconds:.0f} s each, response cache TTL {cache_ttl} s (0 = every "
           f"request hits PostgreSQL), {on_day:,} decisions on the day, 2 per client:")  # fmt: skip
@@ -299,6 +308,8 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--skip-persistence", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--workers", default="1", help="server worker processes, e.g. 1,2")
+    parser.add_argument("--cache-ttl", default="5,0", help="response cache TTLs to measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
         stack = EmbeddedStack(Path(state), os.environ.get("CHARGEFLOW_KAFKA_BOOTSTRAP"),
@@ -315,8 +326,10 @@ async def main() -> None:
                         pool, infra.kafka_bootstrap, args.decisions, args.rounds
                     )
                 if not args.skip_http:
-                    for ttl in ("5", "0"):
-                        await bench_http(infra.database_url, pool, args.clients, args.seconds, ttl)
+                    for workers in map(int, args.workers.split(",")):
+                        for ttl in args.cache_ttl.split(","):
+                            await bench_http(infra.database_url, pool, args.clients,
+                                             args.seconds, ttl, workers)  # fmt: skip
         finally:
             stack.stop()
 

@@ -10,6 +10,8 @@ from services.common.settings import CommonSettings
 class Settings(CommonSettings):
     decisions_host: str = "127.0.0.1"
     decisions_port: int = Field(default=8080, ge=1, le=65535)
+    # Worker processes on the one port, each a full replica (see docs/decisions.md).
+    decisions_workers: int = Field(default=1, ge=1, le=64)
     # Prepended to every topic name (tests and parallel stacks on one broker).
     decisions_topic_prefix: str = ""
     decisions_topic_partitions: int = Field(default=4, ge=1)
