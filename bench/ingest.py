@@ -15,6 +15,11 @@ runs, p50/p99 latency are over all requests of all runs. --profile samples the g
 py-spy during one extra single-plan run and prints where its time goes.
 
     .venv/bin/python bench/ingest.py [--seconds 8] [--repeat 3] [--clients 64] [--profile]
+        [--workers 2] [--against DIR] [--against-env NAME=VALUE]
+
+--against DIR (a source tree, e.g. `git archive REV | tar -x -C DIR`) and/or --against-env
+start a second gateway on the same stack and compare the two in alternating runs (plans/s,
+gateway CPU per plan, p99), so that both see the same load from other tenants.
 """
 
 from __future__ import annotations
@@ -461,11 +466,12 @@ def run(
         gw, cores = measured(
             pids, scenario(base, path, token, clients, per, args.seconds, args.repeat)
         )
-        noop = asyncio.run(
-            scenario(base, "/_bench/noop", token, clients, per, args.seconds, args.repeat)
+        noop, noop_cores = measured(
+            pids, scenario(base, "/_bench/noop", token, clients, per, args.seconds, args.repeat)
         )
         rows.append((label, clients, gw, noop))
         cpu_rows.append(f"{label:10} CPU cores used (incl. warm-up): {cores}")
+        cpu_rows.append(f"{label:10} no-op run, same figures: {noop_cores}")
     print(
         f"{'load':10} {'clients':>7} {'endpoint':9} {'plans/s':>9} {'runs':>24} "
         f"{'p50 ms':>8} {'p99 ms':>8}  statuses"
