@@ -6,7 +6,8 @@ Solvers (`AuctionParams.solver`): "simplex" is the primal network simplex of sim
 same optimal welfare; when several schedules are optimal they may return different ones,
 but the prices do not change (potentials.py computes them from any optimal flow, and the
 lowest optimal potentials are the same for every optimal flow). On the benchmark the
-simplex is 5-13x faster (docs/auction.md).
+simplex is 6-11x faster at hourly MTUs (N = 10 000-100 000), 2x at N = 10 000 quarter-
+hourly, and no faster at N = 100 000 quarter-hourly (docs/auction.md).
 
 Integer scaling: capacities are floored to multiples of `energy_unit_kwh` (default 1e-5
 kWh = 0.01 Wh) and prices rounded to `price_tick_eur_mwh` (0.01 EUR/MWh). The solver is
