@@ -30,6 +30,7 @@ total supply; `network_simplex` checks that these fit in int64 before solving.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,18 @@ class SimplexError(RuntimeError):
     """No feasible flow, or numbers too large for exact int64 arithmetic."""
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator,misc]
+def _jit(fn: Callable[..., Any]) -> Any:
+    """`njit(cache=True)`: compiled once per checkout, then loaded from `__pycache__` (or
+    NUMBA_CACHE_DIR). Where no cache location is writable (a read-only install run by
+    another user, e.g. the Docker image), numba refuses cache=True at import; then compile
+    in each process instead (~12 s on its first solve) rather than fail."""
+    try:
+        return njit(cache=True)(fn)
+    except RuntimeError:
+        return njit(cache=False)(fn)
+
+
+@_jit
 def _find_leaving(
     in_arc: int,
     join: int,
@@ -99,7 +111,7 @@ def _find_leaving(
     return result, second, first, u_out, delta
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator,misc]
+@_jit
 def _pivot(
     in_arc: int,
     source: Any,
@@ -259,7 +271,7 @@ def _pivot(
     return True
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator,misc]
+@_jit
 def _warm_tree(
     n: int,
     m: int,
@@ -434,7 +446,7 @@ def _warm_tree(
     return True
 
 
-@njit(cache=True)  # type: ignore[untyped-decorator,misc]
+@_jit
 def _simplex(
     n: int,
     tail: Any,
