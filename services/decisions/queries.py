@@ -37,7 +37,9 @@ WITH dec AS (
                 'charging_point_id', a.charging_point_id,
                 'mtu_start', iso_local(a.mtu_start, d.tz), 'energy_kwh', a.energy_kwh)
                 ORDER BY a.mtu_start, a.charging_point_id)
-            FROM decision_allocations a WHERE a.plan_id = d.plan_id), '[]'::json)) AS item
+            FROM jsonb_to_recordset(d.allocations)
+                AS a(charging_point_id text, mtu_start timestamptz, energy_kwh double precision)
+            ), '[]'::json)) AS item
     FROM dec d
     UNION ALL
     -- plans seen on charging-plans without a decision yet: pending, or withdrawn
