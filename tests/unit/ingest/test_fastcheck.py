@@ -103,3 +103,14 @@ def test_fast_verdict_accepts_a_plain_valid_plan_and_defers_when_now_is_set():
     assert plan_is_valid(plan, CTX, {})
     late = ValidationContext(**{**CTX.__dict__, "now": datetime(2026, 11, 26, tzinfo=tz)})
     assert not plan_is_valid(plan, late, {})
+
+
+def test_the_rules_fastcheck_mirrors_have_not_changed():
+    # plan_is_valid repeats the rules of these two files; a new or changed rule there must be
+    # mirrored in services/ingest/fastcheck.py. Review it, then update the hash.
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "schemas"
+    text = (root / "validation.py").read_bytes() + (root / "rules.py").read_bytes()
+    assert hashlib.sha256(text).hexdigest()[:16] == "4393b9938c6d4198", "schemas rules changed"
