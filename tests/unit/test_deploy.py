@@ -75,7 +75,8 @@ def _exported_metric_names() -> set[str]:
 
     registries = {id(REGISTRY): REGISTRY}
     for info in pkgutil.walk_packages(services.__path__, "services."):
-        if not info.name.endswith("__main__"):
+        # __main__ runs a service; Alembic's env.py runs only under Alembic.
+        if not info.name.endswith("__main__") and ".migrations" not in info.name:
             module = importlib.import_module(info.name)
             # Some services keep their metrics in their own registry.
             for value in vars(module).values():

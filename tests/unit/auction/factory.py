@@ -73,7 +73,8 @@ def random_instance(
         stops = [
             Stop(
                 charging_point_id=f"P{rng.randrange(len(points))}",
-                arrival=at(round(cuts[2 * k], 2), day),
+                # keep at least 0.01 h before the day's end, so departure > arrival
+                arrival=at(min(round(cuts[2 * k], 2), hours - 0.01), day),
                 departure=at(min(round(cuts[2 * k + 1], 2) + 0.01, hours), day),
                 trip_kwh_after=rng.choice([0.0, 2.0, 7.5, 15.0]),
             )
