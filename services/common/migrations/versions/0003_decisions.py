@@ -126,7 +126,8 @@ def upgrade() -> None:
             allocations    jsonb NOT NULL DEFAULT '[]',
             stored_at      timestamptz NOT NULL DEFAULT now()
         );
-        CREATE INDEX schedule_decisions_day_vehicle_idx ON schedule_decisions (delivery_day, vehicle_id);
+        CREATE INDEX schedule_decisions_day_vehicle_idx
+            ON schedule_decisions (delivery_day, vehicle_id);
         CREATE VIEW decision_allocations AS
             SELECT d.plan_id, a.charging_point_id, a.mtu_start, a.energy_kwh
             FROM schedule_decisions d,
