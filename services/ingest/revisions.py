@@ -47,6 +47,7 @@ ON CONFLICT (plan_id) DO UPDATE SET
     cancelled = false, accepted_at = now()
 WHERE r.revision < EXCLUDED.revision
 """
+_UPSERT_THEN_SELECT = f"WITH up AS ({_UPSERT}) {_SELECT.replace('$1', '$6')}"
 _CANCEL = "UPDATE ingest_plan_revisions SET cancelled = true WHERE plan_id = $1 AND revision = $2"
 
 
@@ -58,31 +59,38 @@ class RevisionStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._lookups: Coalescer[UUID, dict[UUID, Recorded]] = Coalescer(self._lookup_all)
-        self._records: Coalescer[Row, None] = Coalescer(self._record_all)
+        # Reads and writes share one queue: a round trip carries both when both are waiting
+        # (one statement: the upsert as a data-modifying CTE, then the read). Within this
+        # process a plan's read and write are never in the same statement (PlanLocks holds
+        # the plan from read to write), so the read's snapshot missing the write is moot.
+        self._ops: Coalescer[UUID | Row, dict[UUID, Recorded]] = Coalescer(self._run_all)
 
     async def lookup(self, plan_ids: Sequence[UUID]) -> dict[UUID, Recorded]:
         if not plan_ids:
             return {}
-        found = await self._lookups.run(plan_ids)
+        found = await self._ops.run(plan_ids)
         return {p: found[p] for p in plan_ids if p in found}
 
     async def record(self, accepted: Sequence[Row]) -> None:
         """Record accepted revisions (after the broker ack)."""
         if accepted:
-            await self._records.run(accepted)
+            await self._ops.run(accepted)
 
-    async def _lookup_all(self, plan_ids: list[UUID]) -> dict[UUID, Recorded]:
-        rows = await self._pool.fetch(_SELECT, plan_ids)
-        return {r["plan_id"]: Recorded(**dict(r)) for r in rows}
-
-    async def _record_all(self, rows: list[Row]) -> None:
+    async def _run_all(self, items: list[UUID | Row]) -> dict[UUID, Recorded]:
+        ids = [i for i in items if isinstance(i, UUID)]
         newest: dict[UUID, Row] = {}
-        for row in rows:  # one statement may not touch a row twice: keep the newest revision
-            if row[0] not in newest or newest[row[0]][4] < row[4]:
+        for row in items:  # one statement may not touch a row twice: keep the newest revision
+            if isinstance(row, tuple) and (row[0] not in newest or newest[row[0]][4] < row[4]):
                 newest[row[0]] = row
-        columns = list(zip(*newest.values(), strict=True))
-        await self._pool.execute(_UPSERT, *(list(c) for c in columns))
+        columns = [list(c) for c in zip(*newest.values(), strict=True)]
+        if not newest:
+            rows = await self._pool.fetch(_SELECT, ids)
+        elif not ids:
+            await self._pool.execute(_UPSERT, *columns)
+            return {}
+        else:
+            rows = await self._pool.fetch(_UPSERT_THEN_SELECT, *columns, ids)
+        return {r["plan_id"]: Recorded(**dict(r)) for r in rows}
 
     async def mark_cancelled(self, plan_id: UUID, revision: int) -> None:
         await self._pool.execute(_CANCEL, plan_id, revision)
