@@ -142,7 +142,7 @@ def settings(bootstrap: str, prefix: str) -> Settings:
     return Settings(
         kafka_bootstrap=bootstrap,
         aggregator_topic_prefix=prefix,
-        aggregator_topic_partitions=4,
+        topic_partitions=4,
         aggregator_port=None,
         aggregator_session_timeout_ms=6000,
         aggregator_heartbeat_ms=1000,

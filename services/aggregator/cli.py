@@ -56,8 +56,10 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
     }
 
 
-async def publish(bootstrap: str, names: Names, config: AuctionConfig) -> None:
-    await ensure_topics(bootstrap, TOPICS, prefix=names.prefix)
+async def publish(
+    bootstrap: str, names: Names, config: AuctionConfig, partitions: int = 4, replicas: int = 1
+) -> None:
+    await ensure_topics(bootstrap, TOPICS, partitions, replicas, prefix=names.prefix)
     producer = make_producer(bootstrap)
     await producer.start()
     try:
@@ -100,7 +102,15 @@ def publish_cmd(
             typer.echo(f"error: {loc}: {err['msg']}", err=True)
         raise typer.Exit(2) from exc
     names = Names(settings.aggregator_topic_prefix, settings.aggregator_group)
-    asyncio.run(publish(stackfile.kafka_bootstrap(settings), names, config))
+    asyncio.run(
+        publish(
+            stackfile.kafka_bootstrap(settings),
+            names,
+            config,
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+        )
+    )
     typer.echo(
         f"published auction-config for {config.market_area}: {len(config.nodes)} nodes, "
         f"{len(config.charging_points)} points, {len(config.vehicles)} vehicles, "

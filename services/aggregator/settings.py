@@ -13,7 +13,6 @@ class Settings(CommonSettings):
     aggregator_port: int | None = Field(default=6066, ge=1, le=65535)
     # Prepended to every topic and group name (tests and parallel stacks on one broker).
     aggregator_topic_prefix: str = ""
-    aggregator_topic_partitions: int = Field(default=4, ge=1)
     aggregator_group: str = "chargeflow-aggregator"
     aggregator_session_timeout_ms: int = Field(default=6000, ge=100)
     aggregator_heartbeat_ms: int = Field(default=1000, ge=50)

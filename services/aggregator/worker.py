@@ -50,7 +50,8 @@ class Worker:
         await ensure_topics(
             s.kafka_bootstrap,
             OWN_TOPICS,
-            s.aggregator_topic_partitions,
+            s.topic_partitions,
+            s.topic_replication_factor,
             prefix=s.aggregator_topic_prefix,
         )
         await self.producer.start()

@@ -32,6 +32,12 @@ class CommonSettings(BaseSettings):
     # Wall-clock instant at which the clock read clock_start (shared by processes of one stack).
     clock_anchor: AwareDatetime | None = None
 
+    # Topics the services create at start-up (DESIGN §4): 1 replica on the dev broker, 3 in
+    # production. Every service must use the same partition count: keyed topics and the
+    # aggregator's co-partitioned state rely on it.
+    topic_partitions: int = Field(default=4, ge=1)
+    topic_replication_factor: int = Field(default=1, ge=1)
+
     # Ports of the embedded broker and PostgreSQL started by `chargeflow up` (None: a free port).
     broker_port: int | None = Field(default=9092, ge=1, le=65535)
     postgres_port: int | None = Field(default=None, ge=1, le=65535)

@@ -120,7 +120,8 @@ def _start_consumer(
         return ensure_topics(
             bootstrap,
             tuple(TopicSpec(name) for name in TOPIC_KINDS),
-            partitions=settings.decisions_topic_partitions,
+            partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication_factor,
             prefix=prefix,
         )
 

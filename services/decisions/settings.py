@@ -14,7 +14,6 @@ class Settings(CommonSettings):
     decisions_workers: int = Field(default=1, ge=1, le=64)
     # Prepended to every topic name (tests and parallel stacks on one broker).
     decisions_topic_prefix: str = ""
-    decisions_topic_partitions: int = Field(default=4, ge=1)
     # Consumer group (used only for partition assignment) and key of the stored offsets.
     decisions_consumer: str = "decisions"
     decisions_consume: bool = Field(default=True, description="false: serve only, no consumer")

@@ -74,7 +74,8 @@ class MarketService:
         await ensure_topics(
             s.kafka_bootstrap,
             (TopicSpec(kafka.AGGREGATE_BIDS), TopicSpec(kafka.MARKET_RESULTS)),
-            s.market_topic_partitions,
+            s.topic_partitions,
+            s.topic_replication_factor,
             prefix=s.market_topic_prefix,
         )
         tasks = [asyncio.create_task(self.consume(), name="consume")]

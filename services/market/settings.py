@@ -13,7 +13,6 @@ class Settings(CommonSettings):
     market_host: str = "127.0.0.1"
     market_port: int | None = Field(default=8090, ge=1, le=65535)
     market_topic_prefix: str = ""
-    market_topic_partitions: int = Field(default=4, ge=1)
     market_group: str = "chargeflow-market"
     market_session_timeout_ms: int = Field(default=6000, ge=100)
     market_heartbeat_ms: int = Field(default=1000, ge=50)

@@ -112,7 +112,7 @@ def settings(bootstrap: str, prefix: str, **over: Any) -> Settings:
     base: dict[str, Any] = {
         "kafka_bootstrap": bootstrap,
         "aggregator_topic_prefix": prefix,
-        "aggregator_topic_partitions": 2,
+        "topic_partitions": 2,
         "aggregator_session_timeout_ms": 1000,
         "aggregator_heartbeat_ms": 200,
         "aggregator_port": None,

@@ -49,7 +49,7 @@ class WorkerProcess:
             **os.environ,
             "CHARGEFLOW_KAFKA_BOOTSTRAP": bootstrap,
             "CHARGEFLOW_AGGREGATOR_TOPIC_PREFIX": prefix,
-            "CHARGEFLOW_AGGREGATOR_TOPIC_PARTITIONS": "2",
+            "CHARGEFLOW_TOPIC_PARTITIONS": "2",
             "CHARGEFLOW_AGGREGATOR_SESSION_TIMEOUT_MS": "1000",
             "CHARGEFLOW_AGGREGATOR_HEARTBEAT_MS": "200",
             "CHARGEFLOW_AGGREGATOR_TICK_S": "0.1",
