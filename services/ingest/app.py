@@ -51,7 +51,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         url = stackfile.database_url(settings)
         if settings.create_topics:
             topic = TopicSpec(settings.plans_topic)
-            await ensure_topics(bootstrap, (topic,), partitions=settings.topic_partitions)
+            await ensure_topics(
+                bootstrap,
+                (topic,),
+                partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
         pool = await asyncpg.create_pool(
             url,
             min_size=1,

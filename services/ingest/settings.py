@@ -19,7 +19,6 @@ class Settings(CommonSettings):
 
     # Where plans go; tests point it at a unique topic.
     plans_topic: str = CHARGING_PLANS
-    topic_partitions: int = Field(default=4, ge=1)
     create_topics: bool = True
 
     # A plan is answered 503 when the broker has not acknowledged it within this time.
