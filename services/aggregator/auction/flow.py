@@ -7,7 +7,9 @@ same optimal welfare; when several schedules are optimal they may return differe
 but the prices do not change (potentials.py computes them from any optimal flow, and the
 lowest optimal potentials are the same for every optimal flow). On the benchmark the
 simplex is 6-11x faster at hourly MTUs (N = 10 000-100 000), 2x at N = 10 000 quarter-
-hourly, and no faster at N = 100 000 quarter-hourly (docs/auction.md).
+hourly, and no faster at N = 100 000 quarter-hourly (docs/auction.md). Phase 2 networks
+(award caps) with more than SIMPLEX_CAPPED_MAX_ARCS arcs are solved with OR-Tools even
+when the simplex is chosen: there the simplex is slower (docs/auction.md, "Phase 2").
 
 Integer scaling: capacities are floored to multiples of `energy_unit_kwh` (default 1e-5
 kWh = 0.01 Wh) and prices rounded to `price_tick_eur_mwh` (0.01 EUR/MWh). The solver is
@@ -56,9 +58,20 @@ class FlowSolution:
     rounds: int  # solves needed by arc pricing
 
 
+# Phase 2 (award caps on source -> M_t) above this many arcs goes to OR-Tools even when the
+# simplex is chosen: measured (docs/auction.md, 2026-11-25) the simplex's phase 2 grows
+# faster than linearly (N = 20 000 hourly, 0.42 M arcs: 4.8 s against OR-Tools 9.7 s;
+# N = 30 000, ~0.65 M arcs: 14.3 s against 9.0 s; N = 100 000: 187 s against 81 s).
+SIMPLEX_CAPPED_MAX_ARCS = 500_000
+
+
+def _capped(net: Network) -> bool:
+    return bool(len(net.award_arc)) and bool((net.cap[net.award_arc] < net.supply).any())
+
+
 def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = "simplex") -> I64:
     idx = np.flatnonzero(active)
-    if solver == "simplex":
+    if solver == "simplex" and not (_capped(net) and len(idx) > SIMPLEX_CAPPED_MAX_ARCS):
         return _solve_simplex(net, idx)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
