@@ -20,7 +20,8 @@ app = typer.Typer(
 )
 app.add_typer(common_app, name=None)
 
-# (module, attribute, verb): mounted only when the part is installed in this checkout.
+# (module, attribute, verb): each part's own Typer app, imported by name so that this
+# module, not services/common, is the one place that knows every service.
 _PARTS = [
     ("services.demo", "app", "demo"),
     ("services.aggregator.auction.cli", "app", "auction"),
@@ -31,13 +32,7 @@ _PARTS = [
     ("services.decisions.cli", "app", "decisions"),
 ]
 for module_name, attr, verb in _PARTS:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        continue
-    app.add_typer(getattr(module, attr), name=verb)
+    app.add_typer(getattr(importlib.import_module(module_name), attr), name=verb)
 
 
 def main() -> None:
