@@ -11,8 +11,6 @@ import contextlib
 import logging
 import signal
 
-import uvicorn
-
 from services.aggregator.configs import ConfigView
 from services.aggregator.intake import Intake
 from services.aggregator.leader import Leader
@@ -22,6 +20,7 @@ from services.aggregator.topics import OWN_TOPICS, Names
 from services.aggregator.web import make_app
 from services.common.clock import Clock
 from services.common.kafka import ensure_topics, make_producer
+from services.common.tasks import http_stage, run_stages
 
 log = logging.getLogger(__name__)
 
@@ -62,26 +61,11 @@ class Worker:
             asyncio.create_task(self.leader.run(), name="leader"),
         ]
         if s.aggregator_port is not None:
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    make_app(self.ready),
-                    host=s.aggregator_host,
-                    port=s.aggregator_port,
-                    log_level="warning",
-                    lifespan="off",
-                )
-            )
-            tasks.append(asyncio.create_task(server.serve(), name="http"))
+            stage = http_stage(make_app(self.ready), s.aggregator_host, s.aggregator_port)
+            tasks.append(asyncio.create_task(stage, name="http"))
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                t.result()  # a crashed stage (or SIGTERM via uvicorn) stops the worker
+            await run_stages(tasks)
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
             await self.producer.stop()
 
     async def _after_config(self, stage: object) -> None:

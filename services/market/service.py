@@ -13,7 +13,6 @@ import logging
 import signal
 from datetime import timedelta
 
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import ValidationError
@@ -26,6 +25,7 @@ from schemas.market import AggregateBid
 from services.common import kafka
 from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics, make_producer
+from services.common.tasks import http_stage, run_stages
 from services.market.adapter import ExchangeAdapter, SimulatedExchange
 from services.market.exchange import ExchangeRules, Supply
 from services.market.settings import Settings
@@ -80,26 +80,9 @@ class MarketService:
         )
         tasks = [asyncio.create_task(self.consume(), name="consume")]
         if s.market_port is not None:
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    self.web(),
-                    host=s.market_host,
-                    port=s.market_port,
-                    log_level="warning",
-                    lifespan="off",
-                )
-            )
-            tasks.append(asyncio.create_task(server.serve(), name="http"))
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                t.result()
-        finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            stage = http_stage(self.web(), s.market_host, s.market_port)
+            tasks.append(asyncio.create_task(stage, name="http"))
+        await run_stages(tasks)
 
     async def consume(self) -> None:
         s = self.s
