@@ -19,13 +19,9 @@ from schemas.config import AuctionConfig
 from schemas.context import ValidationContext
 from schemas.events import PlanSubmitted
 from schemas.market import (
-    Aggregate,
     AggregateBid,
-    Allocation,
     AuctionCleared,
-    BidCurvePoint,
     MarketResult,
-    NodeResult,
     ScheduleDecision,
 )
 from schemas.plan import PlanBody
@@ -158,10 +154,8 @@ def aggregate_bid(
         mtu_minutes=mtu_minutes,
         mtu_starts=result.mtu_starts,
         demand_kwh=result.aggregate.demand_kwh,
-        bid_curves=[
-            [BidCurvePoint(price_eur_mwh=c.price_eur_mwh, quantity_mwh=c.quantity_mwh) for c in mtu]
-            for mtu in result.aggregate.bid_curves
-        ],
+        # The engine's result is built from the same schemas.market pieces: no conversion.
+        bid_curves=result.aggregate.bid_curves,
     )
 
 
@@ -194,25 +188,8 @@ def summary(
         coverage=result.coverage,
         plans_total=len(result.plans) + rejected,
         plans_accepted=accepted,
-        aggregate=Aggregate(
-            demand_kwh=result.aggregate.demand_kwh,
-            bid_curves=[
-                [
-                    BidCurvePoint(price_eur_mwh=c.price_eur_mwh, quantity_mwh=c.quantity_mwh)
-                    for c in m
-                ]
-                for m in result.aggregate.bid_curves
-            ],
-        ),
-        nodes=[
-            NodeResult(
-                node_id=n.node_id,
-                energy_kwh=n.energy_kwh,
-                price_eur_mwh=n.price_eur_mwh,
-                congestion_eur_mwh=n.congestion_eur_mwh,
-            )
-            for n in result.nodes
-        ],
+        aggregate=result.aggregate,
+        nodes=result.nodes,
     )
 
 
@@ -277,14 +254,7 @@ def decisions(
                 accepted_kwh=r.accepted_kwh,
                 coverage=r.coverage,
                 cost_eur=r.cost_eur,
-                allocations=[
-                    Allocation(
-                        charging_point_id=a.charging_point_id,
-                        mtu_start=a.mtu_start,
-                        energy_kwh=a.energy_kwh,
-                    )
-                    for a in r.allocations
-                ],
+                allocations=r.allocations,
             )
         )
     return out
