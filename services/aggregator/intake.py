@@ -189,9 +189,9 @@ class Intake:
         if r.topic == self.names.plans:
             await self._plan(r)
         elif r.topic == self.names.market:
-            await self._market(r)
+            await self._forward_readable(r, MarketResult, topics.KIND_MARKET, "market result")
         else:
-            await self._command(r)
+            await self._forward_readable(r, WhatIfRequested, topics.KIND_WHATIF, "command")
 
     async def _plan(self, r: ConsumerRecord[bytes, bytes]) -> None:
         value = r.value if r.value is not None else b""
@@ -258,31 +258,25 @@ class Intake:
                 self.names.decisions, event.vehicle_id.encode(), decision.model_dump_json().encode()
             )
 
-    async def _market(self, r: ConsumerRecord[bytes, bytes]) -> None:
+    async def _forward_readable(
+        self,
+        r: ConsumerRecord[bytes, bytes],
+        model: type[MarketResult] | type[WhatIfRequested],
+        kind: bytes,
+        what: str,
+    ) -> None:
+        """Re-key a market result or an operator command by area/day; skip what can't be read."""
         try:
-            result = MarketResult.model_validate_json(r.value or b"")
+            event = model.model_validate_json(r.value or b"")
         except ValidationError as exc:
             log.error(
-                "unreadable market result %s[%d]@%d skipped: %s",
+                "unreadable %s %s[%d]@%d skipped: %s",
+                what,
                 r.topic,
                 r.partition,
                 r.offset,
                 "; ".join(str(e) for e in errors_from(exc)[:5]),
             )
             return
-        await self._forward(result.key, topics.KIND_MARKET, r.value or b"")
-
-    async def _command(self, r: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            cmd = WhatIfRequested.model_validate_json(r.value or b"")
-        except ValidationError as exc:
-            log.error(
-                "unreadable command %s[%d]@%d skipped: %s",
-                r.topic,
-                r.partition,
-                r.offset,
-                "; ".join(str(e) for e in errors_from(exc)[:5]),
-            )
-            return
-        key = area_day_key(cmd.market_area, cmd.delivery_day)
-        await self._forward(key, topics.KIND_WHATIF, r.value or b"")
+        key = area_day_key(event.market_area, event.delivery_day)
+        await self._forward(key, kind, r.value or b"")
