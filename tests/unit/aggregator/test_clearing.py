@@ -85,3 +85,18 @@ def test_market_inputs_fall_back_to_the_forecast() -> None:
         awarded_mwh=[0.2] * 24,
     )
     assert c.market_inputs(cleared, forecast, 0) == ([50.0] * 24, [0.2] * 24, False)
+
+
+def test_auction_body_equals_a_validated_body_and_is_built_once() -> None:
+    from schemas.plan import PlanBody
+
+    prep = c.prepare("PL", DAY, CFG, [stored(0), stored(1)])
+    validated = [
+        PlanBody.model_validate(p.model_dump(include=set(PlanBody.model_fields)))
+        for p in prep.plans
+    ]
+    assert [b.model_dump_json() for b in prep.bodies] == [v.model_dump_json() for v in validated]
+    assert prep.bodies == validated
+    assert prep.bodies is prep.bodies  # phase 1, phase 2 and what-ifs share them
+    inst = c.instance(CFG, prep, [80.0] * 24, None)
+    assert all(type(p) is PlanBody for p in inst.plans)
