@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from schemas.context import ValidationContext
 from schemas.market_day import day_bounds, zone
-from schemas.plan import ChargingPlan
 from schemas.rules import EPS_KWH
+from services.ingest.planlike import PlanLike
 
 HOUR = timedelta(hours=1)
 Bounds = dict[tuple[date, str], tuple[datetime, datetime]]
@@ -32,7 +32,7 @@ def _bounds(day: date, tz: str, cache: Bounds) -> tuple[datetime, datetime]:
     return hit
 
 
-def plan_is_valid(plan: ChargingPlan, ctx: ValidationContext, cache: Bounds) -> bool:
+def plan_is_valid(plan: PlanLike, ctx: ValidationContext, cache: Bounds) -> bool:
     """True only when ``validate_plan(plan, ctx) == []``; False: ask validate_plan."""
     if ctx.now is not None or (ctx.market_area is not None and plan.market_area != ctx.market_area):
         return False

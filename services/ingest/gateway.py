@@ -8,6 +8,7 @@ status it maps to and every field error found.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
@@ -25,14 +26,16 @@ from services.common.registry import Principal
 from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
 from services.ingest.fastcheck import Bounds, plan_is_valid
+from services.ingest.fastparse import FastPlan, to_model
 from services.ingest.outcomes import (
     MAX_REVISION,
     Outcome,
-    encoder,
+    encode_many,
     late_errors,
     reject,
     revision_verdict,
 )
+from services.ingest.planlike import PlanLike
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import PlanLocks, Recorded, RevisionStore
 from services.ingest.storage import storage_errors
@@ -61,12 +64,12 @@ class Gateway:
     async def submit(self, items: Sequence[object], who: Principal) -> list[Outcome]:
         """One outcome per item, in order. Raises ProblemError 503 if the registry is down."""
         outcomes: list[Outcome | None] = [None] * len(items)
-        plans: dict[int, ChargingPlan] = {}
+        plans: dict[int, PlanLike] = {}
         first_index: dict[UUID, int] = {}
         for i, raw in enumerate(items):
-            plan: ChargingPlan | None
+            plan: PlanLike | None
             errors: list[FieldError]
-            if isinstance(raw, ChargingPlan):  # parsed already (batch fast path)
+            if isinstance(raw, FastPlan | ChargingPlan):  # parsed already (batch paths)
                 plan, errors = raw, []
             elif isinstance(raw, bytes | str | dict):
                 plan, errors = parse_plan(raw)
@@ -90,9 +93,10 @@ class Gateway:
                 vehicles = await self.facts.vehicles(p.vehicle_id for p in plans.values())
             known = {vid: vf.vehicle for vid, vf in vehicles.items() if vf is not None}
             contexts: dict[str, ValidationContext] = {}  # one per market area and request
+            late: dict[tuple[str, date], list[FieldError]] = {}  # per area and day
             for i, plan in list(plans.items()):
                 vf = vehicles.get(plan.vehicle_id)
-                checked = self._check(plan, who, net, vf, known, contexts, now)
+                checked = self._check(plan, who, net, vf, known, contexts, late, now)
                 if checked is not None:
                     outcomes[i] = checked
                     del plans[i]
@@ -101,21 +105,22 @@ class Gateway:
                 await self._publish(plans, outcomes, now)
         done = [o for o in outcomes if o is not None]
         assert len(done) == len(items)
-        for o in done:
-            if o.reason is not None:
-                metrics.PLANS_REJECTED.labels(o.reason).inc()
-                if o.reason == "late":
-                    metrics.PLANS_LATE.inc()
+        rejected = Counter(o.reason for o in done if o.reason is not None)
+        for reason, n in rejected.items():  # per request, not per plan
+            metrics.PLANS_REJECTED.labels(reason).inc(n)
+        if rejected["late"]:
+            metrics.PLANS_LATE.inc(rejected["late"])
         return done
 
     def _check(
         self,
-        plan: ChargingPlan,
+        plan: PlanLike,
         who: Principal,
         net: Network,
         vf: VehicleFacts | None,
         known: dict[str, Vehicle],
         contexts: dict[str, ValidationContext],
+        lateness: dict[tuple[str, date], list[FieldError]],
         now: datetime,
     ) -> Outcome | None:
         if who.role == "vehicle" and (vf is None or vf.owner_id != who.user_id):
@@ -137,10 +142,17 @@ class Gateway:
                 price_max_eur_mwh=area.price_max_eur_mwh,
                 gate_closure_local=area.gate_closure,
             )
-        errors = [] if plan_is_valid(plan, ctx, self._bounds) else validate_plan(plan, ctx)
+        if plan_is_valid(plan, ctx, self._bounds):
+            errors = []
+        else:
+            errors = validate_plan(to_model(plan), ctx)
         if plan.revision > MAX_REVISION:  # the revision table's integer column
             errors.append(FieldError(loc="revision", reason=f"must be at most {MAX_REVISION}"))
-        late = late_errors(area, plan.delivery_day, now)
+        late = lateness.get((area.id, plan.delivery_day))
+        if late is None:
+            late = lateness[(area.id, plan.delivery_day)] = late_errors(
+                area, plan.delivery_day, now
+            )
         if late:
             return reject(409, "late", "gate closure passed", late + errors, plan)
         if errors:
@@ -148,19 +160,20 @@ class Gateway:
         return None
 
     async def _publish(
-        self, plans: dict[int, ChargingPlan], outcomes: list[Outcome | None], now: datetime
+        self, plans: dict[int, PlanLike], outcomes: list[Outcome | None], now: datetime
     ) -> None:
         async with storage_errors():
             recorded = await self.store.lookup([p.plan_id for p in plans.values()])
-        send: list[tuple[int, ChargingPlan]] = []
+        send: list[tuple[int, PlanLike]] = []
         for i, plan in plans.items():
-            verdict = revision_verdict(plan, recorded.get(plan.plan_id))
+            rec = recorded.get(plan.plan_id) if recorded else None
+            verdict = None if rec is None else revision_verdict(plan, rec)
             if verdict is None:
                 send.append((i, plan))
             else:
                 outcomes[i] = verdict
-        encode = encoder(now)
-        records = [(p.vehicle_id.encode(), encode(p)) for _, p in send]
+        values = encode_many([p for _, p in send], now)
+        records = [(p.vehicle_id.encode(), v) for (_, p), v in zip(send, values, strict=True)]
         results = await self.publisher.publish(self.topic, records) if records else []
         acked: list[tuple[UUID, str, str, date, int]] = []
         for (i, plan), exc in zip(send, results, strict=True):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 
@@ -13,12 +14,14 @@ from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from schemas.plan import ChargingPlan
 from services.common.registry import MarketArea
+from services.ingest.fastparse import FastPlan, encode_plan
+from services.ingest.planlike import PlanLike
 from services.ingest.revisions import Recorded
 
 MAX_REVISION = 2**31 - 1  # the revision table's integer column
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """The answer for one plan: status 202 (accepted/cancelled) or an error status."""
 
@@ -35,7 +38,7 @@ def reject(
     reason: str,
     detail: str,
     errors: list[FieldError],
-    plan: ChargingPlan | None = None,
+    plan: PlanLike | None = None,
 ) -> Outcome:
     pid, rev = (plan.plan_id, plan.revision) if plan else (None, None)
     return Outcome(status, pid, rev, detail, errors, reason)
@@ -53,25 +56,59 @@ def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
     return [FieldError(loc="delivery_day", reason=reason)]
 
 
-def encode_submitted(plan: ChargingPlan, now: datetime) -> bytes:
+def encode_submitted(plan: PlanLike, now: datetime) -> bytes:
     """A PlanSubmitted value (schema_version 1): the envelope spliced onto the plan's JSON
-    (pydantic's Rust serializer; ~3x cheaper than building a PlanSubmitted model)."""
+    (pydantic's Rust serializer, or msgspec's for a fast-path plan; ~3x cheaper than
+    building a PlanSubmitted model)."""
     return encoder(now)(plan)
 
 
-def encoder(now: datetime) -> Callable[[ChargingPlan], bytes]:
-    """encode_submitted for many plans of one request: the constant envelope built once."""
-    head = b'{"event_type":"PlanSubmitted","schema_version":1,"source":"ingest","occurred_at":'
-    head += orjson.dumps(now.isoformat()) + b',"event_id":"'
+def encoder(now: datetime) -> Callable[[PlanLike], bytes]:
+    """encode_submitted for one plan at a time: the constant envelope built once."""
+    head = _head(now)
 
-    def encode(plan: ChargingPlan) -> bytes:
-        body = plan.__pydantic_serializer__.to_json(plan)
-        return head + str(uuid4()).encode() + b'",' + body[1:]
+    def encode(plan: PlanLike) -> bytes:
+        return head + event_ids(1)[0] + b'",' + _plan_json(plan)[1:]
 
     return encode
 
 
-def revision_verdict(plan: ChargingPlan, rec: Recorded | None) -> Outcome | None:
+def encode_many(plans: Sequence[PlanLike], now: datetime) -> list[bytes]:
+    """encode_submitted for every plan of a request (event ids drawn in one go)."""
+    head = _head(now)
+    return [
+        head + eid + b'",' + _plan_json(p)[1:]
+        for p, eid in zip(plans, event_ids(len(plans)), strict=True)
+    ]
+
+
+def _head(now: datetime) -> bytes:
+    head = b'{"event_type":"PlanSubmitted","schema_version":1,"source":"ingest","occurred_at":'
+    return head + orjson.dumps(now.isoformat()) + b',"event_id":"'
+
+
+def _plan_json(plan: PlanLike) -> bytes:
+    if isinstance(plan, FastPlan):
+        return encode_plan(plan)
+    assert isinstance(plan, ChargingPlan)
+    return plan.__pydantic_serializer__.to_json(plan)
+
+
+def event_ids(n: int) -> list[bytes]:
+    """n random (version 4) UUIDs as text, like str(uuid4()) but from one os.urandom call
+    (uuid4() per plan was ~2 µs of the batch path's per-plan CPU)."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex().encode()
+    return [
+        h[i : i + 8] + b"-" + h[i + 8 : i + 12] + b"-" + h[i + 12 : i + 16] + b"-"
+        + h[i + 16 : i + 20] + b"-" + h[i + 20 : i + 32]
+        for i in range(0, 32 * n, 32)
+    ]  # fmt: skip
+
+
+def revision_verdict(plan: PlanLike, rec: Recorded | None) -> Outcome | None:
     """None: publish it. Else the answer without publishing (idempotent 202 or 409)."""
     if rec is None:
         return None

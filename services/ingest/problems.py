@@ -77,11 +77,12 @@ class ProblemError(Exception):
 
 def dumps(body: object) -> bytes:
     """orjson, falling back to ASCII-escaped json for text orjson refuses: error reasons
-    quote client input, which may hold lone surrogates (found by the fuzzer)."""
+    quote client input, which may hold lone surrogates (found by the fuzzer). UUIDs are
+    written as their text by both."""
     try:
         return orjson.dumps(body)
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(body, ensure_ascii=True).encode()
+        return json.dumps(body, ensure_ascii=True, default=str).encode()
 
 
 def problem_body(

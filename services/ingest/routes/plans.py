@@ -13,6 +13,7 @@ from starlette.responses import Response
 from schemas.base import FieldError, Model
 from schemas.plan import ChargingPlan
 from services.ingest.deps import CurrentUser, GatewayDep, current_user
+from services.ingest.fastparse import parse_batch
 from services.ingest.gateway import Gateway
 from services.ingest.openapi import (
     PLAN_EXAMPLE,
@@ -75,12 +76,16 @@ _BATCH = TypeAdapter(_Batch)
 
 
 def _batch_items(body: bytes, limit: int) -> list[Any]:
-    """The batch's plans: parsed in one go when all are valid (the common case, ~2x
-    faster), else as raw items that the gateway parses one by one to report each error."""
-    try:
-        plans: list[Any] = _BATCH.validate_json(body).plans
-    except ValidationError:
-        plans = _raw_items(body)
+    """The batch's plans: parsed in one go when all are well formed (the common case):
+    first by the msgspec mirror of the schema (fastparse.py, ~10x faster; it refuses
+    whatever it might read differently), then by the schema itself; else as raw items that
+    the gateway parses one by one to report each error."""
+    plans: list[Any] | None = parse_batch(body)
+    if plans is None:
+        try:
+            plans = _BATCH.validate_json(body).plans
+        except ValidationError:
+            plans = _raw_items(body)
     if not plans:
         err = FieldError(loc="plans", reason="at least one plan is required")
         raise ProblemError(422, "invalid batch", [err], slug="invalid-request")
@@ -122,12 +127,12 @@ async def submit_batch(request: Request) -> Response:
     results = [
         {
             "index": i,
-            "plan_id": None if o.plan_id is None else str(o.plan_id),
+            "plan_id": o.plan_id,  # orjson writes a UUID as its text
             "revision": o.revision,
             "status": "accepted" if o.status == 202 else "rejected",
             "http_status": o.status,
             "detail": o.detail,
-            "errors": [{"loc": e.loc, "reason": e.reason} for e in o.errors],
+            "errors": [{"loc": e.loc, "reason": e.reason} for e in o.errors] if o.errors else [],
         }
         for i, o in enumerate(outcomes)
     ]

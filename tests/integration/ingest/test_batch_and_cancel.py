@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from schemas.events import PlanCancelled, PlanSubmitted
+from schemas.plan import ChargingPlan
+from services.ingest import fastparse
+from services.ingest.routes import plans as plan_routes
 from tests.integration.ingest.conftest import auth, plan
 from tests.integration.ingest.helpers import read_events
 
@@ -118,3 +121,70 @@ async def test_cancel_after_gate_closure_gets_409(make_gateway, tokens):
     response = await client.delete(f"/charging-schedules/{body['plan_id']}", headers=headers)
     assert response.status_code == 409
     assert response.json()["errors"][0]["loc"] == "delivery_day"
+
+
+async def test_batch_fast_path_publishes_the_plans_as_sent_and_names_rule_errors(
+    make_gateway, tokens, consumer_factory, monkeypatch
+):
+    """Well-formed plans take the msgspec parse; a plan that breaks a rule (not the schema)
+    still gets validate_plan's precise errors, and the events carry the plans as sent."""
+    parsed: list[object] = []
+
+    def spy(body: bytes) -> object:
+        parsed.append(result := fastparse.parse_batch(body))
+        return result
+
+    monkeypatch.setattr(plan_routes, "parse_batch", spy)
+    client, app = await make_gateway()
+    good = [plan(f"V{i % 20 + 1:03d}") for i in range(40)]
+    good[3]["stops"][0]["arrival"] = "2026-11-26T07:00:00.123456Z"  # other offset, micros
+    overlapping = plan("V005")
+    overlapping["stops"] = overlapping["stops"] * 2
+    items = [*good[:20], overlapping, *good[20:]]
+    response = await client.post(BATCH, json={"plans": items}, headers=auth(tokens["operator"]))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (40, 1)
+    assert len(parsed) == 1 and parsed[0] is not None  # the fast path took it
+    bad = result["results"][20]
+    assert (bad["http_status"], bad["plan_id"]) == (422, overlapping["plan_id"])
+    assert any("overlaps" in e["reason"] for e in bad["errors"]), bad
+    assert result["results"][21]["plan_id"] == good[20]["plan_id"]
+    consumer = await consumer_factory(app.state.settings.plans_topic)
+    events = await read_events(consumer, 40)
+    sent = {p["plan_id"]: ChargingPlan.model_validate(p) for p in good}
+    assert {str(e.plan_id): e.to_plan() for _, e in events} == sent
+    assert len({e.event_id for _, e in events}) == 40
+
+
+async def test_batch_items_the_broker_did_not_take_get_503_each(make_gateway, tokens):
+    client, app = await make_gateway()  # a 2-partition topic
+    producer = app.state.gateway.publisher.producer
+    real = producer.send_batch
+
+    async def refuse_partition_1(batch, topic, *, partition):
+        if partition == 1:
+            raise OSError("partition 1 refused")
+        return await real(batch, topic, partition=partition)
+
+    producer.send_batch = refuse_partition_1
+    plans = [plan(f"V{i % 20 + 1:03d}") for i in range(40)]
+    headers = auth(tokens["operator"])
+    response = await client.post(BATCH, json={"plans": plans}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert int(response.headers["retry-after"]) >= 1
+    statuses = {r["http_status"] for r in response.json()["results"]}
+    assert statuses == {202, 503}
+    by_vehicle: dict[str, set[int]] = {}
+    for p, r in zip(plans, response.json()["results"], strict=True):
+        by_vehicle.setdefault(p["vehicle_id"], set()).add(r["http_status"])
+    assert all(len(s) == 1 for s in by_vehicle.values())  # per partition, i.e. per vehicle
+
+    async def refuse_all(batch, topic, *, partition):
+        raise OSError("refused")
+
+    producer.send_batch = refuse_all
+    plans = [plan(f"V{i % 20 + 1:03d}") for i in range(40)]
+    response = await client.post(BATCH, json={"plans": plans}, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"

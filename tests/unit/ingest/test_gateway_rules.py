@@ -6,14 +6,22 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, time
 
+import orjson
 import pytest
 
 from schemas.events import PlanSubmitted
 from schemas.parsing import parse_plan_event
 from schemas.plan import ChargingPlan
 from services.common.registry import MarketArea
+from services.ingest.fastparse import parse_batch
 from services.ingest.limits import RateLimiter, retry_after_header
-from services.ingest.outcomes import encode_submitted, late_errors, revision_verdict
+from services.ingest.outcomes import (
+    encode_many,
+    encode_submitted,
+    event_ids,
+    late_errors,
+    revision_verdict,
+)
 from services.ingest.revisions import PlanLocks, Recorded
 
 PLAN = ChargingPlan.model_validate(
@@ -111,3 +119,20 @@ async def test_plan_locks_serialize_the_same_plan_only():
     await asyncio.gather(hold("x", [a], 0.05), hold("y", [a, b], 0.0), hold("z", [b], 0.0))
     assert order.index("x-") < order.index("y+")  # y waits for x (same plan a)
     assert order.index("z+") < order.index("x-")  # z (plan b) does not wait for x
+
+
+def test_event_ids_are_distinct_version_4_uuids_as_text():
+    ids = event_ids(2000)
+    assert len(set(ids)) == 2000
+    for text in ids:
+        u = uuid.UUID(text.decode())
+        assert (u.version, u.variant, str(u).encode()) == (4, uuid.RFC_4122, text)
+
+
+def test_encoded_events_of_fast_parsed_plans_carry_the_same_plan():
+    [fast] = parse_batch(orjson.dumps({"plans": [PLAN.model_dump(mode="json")]}))
+    values = encode_many([fast, PLAN], NOW)
+    events = [parse_plan_event(v)[0] for v in values]
+    assert all(isinstance(e, PlanSubmitted) and e.to_plan() == PLAN for e in events)
+    assert events[0].event_id != events[1].event_id
+    assert values[0][values[0].index(b'"plan_id"') :] == values[1][values[1].index(b'"plan_id"') :]
