@@ -11,7 +11,7 @@ that both agree on generated plans, including every boundary.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from schemas.context import ValidationContext
 from schemas.market_day import day_bounds, zone
@@ -19,16 +19,21 @@ from schemas.rules import EPS_KWH
 from services.ingest.planlike import PlanLike
 
 HOUR = timedelta(hours=1)
-Bounds = dict[tuple[date, str], tuple[datetime, datetime]]
+Bounds = dict[tuple[date, str, tzinfo | None], tuple[datetime, datetime]]
 
 
-def _bounds(day: date, tz: str, cache: Bounds) -> tuple[datetime, datetime]:
-    hit = cache.get((day, tz))
+def _bounds(day: date, tz: str, offset: tzinfo | None, cache: Bounds) -> tuple[datetime, datetime]:
+    """The day's bounds as instants, written with the plan's own tzinfo: comparing and
+    subtracting aware datetimes with the *same* tzinfo object skips two utcoffset() calls
+    (~0.2 µs per operation), and msgspec gives every timestamp with one offset the same
+    tzinfo object. Same instants, so the same results whatever the tzinfo."""
+    key = (day, tz, offset)
+    hit = cache.get(key)
     if hit is None:
         if len(cache) > 1000:  # delivery days come from clients: keep the cache bounded
             cache.clear()
         start, end = day_bounds(day, zone(tz))
-        hit = cache[(day, tz)] = (start.astimezone(UTC), end.astimezone(UTC))
+        hit = cache[key] = (start.astimezone(offset), end.astimezone(offset))
     return hit
 
 
@@ -42,7 +47,7 @@ def plan_is_valid(plan: PlanLike, ctx: ValidationContext, cache: Bounds) -> bool
     initial = plan.initial_soc_kwh
     if initial is not None and initial > vehicle.battery_kwh:
         return False
-    start, end = _bounds(plan.delivery_day, ctx.timezone, cache)
+    start, end = _bounds(plan.delivery_day, ctx.timezone, plan.stops[0].arrival.tzinfo, cache)
     points = ctx.charging_points
     area = plan.market_area
     deliverable: list[float] = []

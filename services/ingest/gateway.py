@@ -65,7 +65,7 @@ class Gateway:
         """One outcome per item, in order. Raises ProblemError 503 if the registry is down."""
         outcomes: list[Outcome | None] = [None] * len(items)
         plans: dict[int, PlanLike] = {}
-        first_index: dict[UUID, int] = {}
+        first_index: dict[int, int] = {}  # by plan_id.int: UUID.__hash__ is Python code
         for i, raw in enumerate(items):
             plan: PlanLike | None
             errors: list[FieldError]
@@ -79,12 +79,12 @@ class Gateway:
                 continue
             if plan is None:
                 outcomes[i] = reject(422, "invalid", "invalid plan", errors)
-            elif plan.plan_id in first_index:
-                reason = f"plan_id repeats item {first_index[plan.plan_id]} of this batch"
+            elif plan.plan_id.int in first_index:
+                reason = f"plan_id repeats item {first_index[plan.plan_id.int]} of this batch"
                 err = FieldError(loc="plan_id", reason=reason)
                 outcomes[i] = reject(422, "duplicate", "duplicate plan", [err], plan)
             else:
-                first_index[plan.plan_id] = i
+                first_index[plan.plan_id.int] = i
                 plans[i] = plan
         now = self.clock.now()
         if plans:
