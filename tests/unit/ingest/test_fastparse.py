@@ -296,3 +296,13 @@ def test_fast_parse_refuses_what_it_would_read_differently():
     plan["revision"] = "2"  # the schema takes it, the fast path leaves it to the schema
     assert parse_batch(json.dumps({"plans": [plan]}).encode()) is None
     assert _BATCH.validate_json(json.dumps({"plans": [plan]})).plans[0].revision == 2
+
+
+def test_tripwire_the_schema_the_fast_parse_mirrors_is_unchanged():
+    """fastparse.FastPlan mirrors ChargingPlan's fields and constraints by hand: a changed
+    schema (a new field, a new limit) must be mirrored there too, or the fast path could
+    accept what the schema now refuses. Update FastPlan, then this fingerprint."""
+    import hashlib
+
+    schema = json.dumps(ChargingPlan.model_json_schema(), sort_keys=True).encode()
+    assert hashlib.sha256(schema).hexdigest()[:16] == "4adb3f3f21062051", "ChargingPlan changed"
