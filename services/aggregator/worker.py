@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -54,6 +55,10 @@ class Worker:
             prefix=s.aggregator_topic_prefix,
         )
         await self.producer.start()
+        # Modules, schemas and clients live as long as the process: keep them out of the
+        # cyclic GC's full collections, which the stream's short-lived objects trigger often
+        # (the ingest gateway measured 30 -> 26 µs of CPU per plan with the same change).
+        gc.freeze()
         tasks = [
             asyncio.create_task(self.configs.run(), name="config"),
             asyncio.create_task(self._after_config(self.intake.run()), name="intake"),
@@ -66,6 +71,7 @@ class Worker:
         try:
             await run_stages(tasks)
         finally:
+            gc.unfreeze()
             await self.producer.stop()
 
     async def _after_config(self, stage: object) -> None:
