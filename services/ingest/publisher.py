@@ -69,6 +69,18 @@ class _Call:
             self.done.set_result(None)
 
 
+class _Waiting:
+    """One call's records for one partition; ``start``: how many are handed over already."""
+
+    __slots__ = ("call", "indexes", "records", "start")
+
+    def __init__(self, call: _Call, indexes: list[int], records: list[Record]) -> None:
+        self.call = call
+        self.indexes = indexes
+        self.records = records
+        self.start = 0
+
+
 class _PartitionQueue:
     """The records of every waiting publish call for one partition, and the one task that
     hands them to the producer: one batch per broker round, holding what queued meanwhile.
@@ -82,12 +94,11 @@ class _PartitionQueue:
         self.producer = producer
         self.topic = topic
         self.partition = partition
-        # (call, its indexes, its records, how many of them are handed over already)
-        self.queue: deque[list[object]] = deque()
+        self.queue: deque[_Waiting] = deque()
         self.task: asyncio.Task[None] | None = None
 
     def put(self, call: _Call, indexes: list[int], records: list[Record]) -> None:
-        self.queue.append([call, indexes, records, 0])
+        self.queue.append(_Waiting(call, indexes, records))
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain())
 
@@ -100,10 +111,8 @@ class _PartitionQueue:
             deadline = None
             now = loop.time()
             while queue:
-                entry = queue[0]
-                call, indexes, records, start = entry  # type: ignore[misc]
-                assert isinstance(call, _Call) and isinstance(indexes, list)
-                assert isinstance(records, list) and isinstance(start, int)
+                w = queue[0]
+                call, indexes, records, start = w.call, w.indexes, w.records, w.start
                 if call.deadline <= now:  # not handed over in time: fail, never send
                     queue.popleft()
                     call.settle(indexes[start:], TimeoutError("not enqueued in time"))
@@ -117,7 +126,7 @@ class _PartitionQueue:
                     taken.append((call, indexes[start:end]))
                     deadline = call.deadline if deadline is None else min(deadline, call.deadline)
                 if end < len(records):
-                    entry[3] = end  # the rest goes into the next batch
+                    w.start = end  # the rest goes into the next batch
                     break
                 queue.popleft()
             if not taken:
@@ -143,10 +152,8 @@ class _PartitionQueue:
 
     def _fail_all(self, error: BaseException) -> None:
         while self.queue:
-            call, indexes, _, start = self.queue.popleft()
-            assert isinstance(call, _Call) and isinstance(indexes, list)
-            assert isinstance(start, int)
-            call.settle(indexes[start:], error)
+            entry = self.queue.popleft()
+            entry.call.settle(entry.indexes[entry.start :], error)
 
 
 def _settle_all(acked: asyncio.Future[object], taken: list[tuple[_Call, list[int]]]) -> None:
