@@ -18,6 +18,7 @@ from schemas.base import FieldError
 from schemas.config import AuctionConfig
 from schemas.context import ValidationContext
 from schemas.events import PlanSubmitted
+from schemas.fastcheck import Bounds, plan_is_valid
 from schemas.market import (
     AggregateBid,
     AuctionCleared,
@@ -80,11 +81,16 @@ def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored
     out = Prepared(area, day, run_id_for(area, day, config, stored))
     ctx = ValidationContext.from_config(config)
     current = str(config.event_id)
+    bounds: Bounds = {}
     latest: dict[str, PlanSubmitted] = {}
     for s in sorted(stored, key=lambda s: s.seq):
         plan = PlanSubmitted.model_validate_json(s.raw)
         # Validation is deterministic: with the same config the intake's verdict stands.
-        errors = [] if s.validated_with == current else validate_plan(plan, ctx)
+        errors = (
+            []
+            if s.validated_with == current or plan_is_valid(plan, ctx, bounds)
+            else validate_plan(plan, ctx)
+        )
         if errors:
             out.rejected.append((plan, errors))
             continue

@@ -18,7 +18,7 @@ Where msgspec and pydantic differ, the mirror takes the narrower side:
 - strings, lists, their length limits and unknown fields are the schema's.
 
 The structs have the attribute names of ChargingPlan/Stop/BidStep, so the gateway uses
-either through the protocols in ``services.ingest.planlike``; :func:`encode_plan` writes
+either through the protocols in ``schemas.planlike``; :func:`encode_plan` writes
 the same JSON as pydantic's serializer (same field order and formats).
 """
 
@@ -32,7 +32,7 @@ from uuid import UUID
 import msgspec
 
 from schemas.plan import ChargingPlan
-from services.ingest.planlike import PlanLike
+from schemas.planlike import PlanLike
 
 _Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]  # aware only, like the schema
 _Id64 = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

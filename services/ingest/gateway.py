@@ -16,16 +16,17 @@ from uuid import UUID
 from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled
+from schemas.fastcheck import Bounds, plan_is_valid
 from schemas.market_day import MTU_CHOICES
 from schemas.network import Vehicle
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
+from schemas.planlike import PlanLike
 from schemas.validation import validate_plan
 from services.common.clock import Clock
 from services.common.registry import Principal
 from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
-from services.ingest.fastcheck import Bounds, plan_is_valid
 from services.ingest.fastparse import FastPlan, to_model
 from services.ingest.outcomes import (
     MAX_REVISION,
@@ -35,7 +36,6 @@ from services.ingest.outcomes import (
     reject,
     revision_verdict,
 )
-from services.ingest.planlike import PlanLike
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import PlanLocks, Recorded, RevisionStore
 from services.ingest.storage import storage_errors

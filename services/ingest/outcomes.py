@@ -13,9 +13,9 @@ import orjson
 from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from schemas.plan import ChargingPlan
+from schemas.planlike import PlanLike
 from services.common.registry import MarketArea
 from services.ingest.fastparse import FastPlan, encode_plan
-from services.ingest.planlike import PlanLike
 from services.ingest.revisions import Recorded
 
 MAX_REVISION = 2**31 - 1  # the revision table's integer column

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.context import PointFacts, ValidationContext
+from schemas.fastcheck import plan_is_valid
 from schemas.network import Vehicle
 from schemas.plan import BidStep, ChargingPlan, Stop
 from schemas.validation import validate_plan
-from services.ingest.fastcheck import plan_is_valid
 
 DAY = date(2026, 3, 29)  # the spring DST day in Warsaw: a 23-hour local day
 CTX = ValidationContext(
@@ -107,7 +107,7 @@ def test_fast_verdict_accepts_a_plain_valid_plan_and_defers_when_now_is_set():
 
 def test_the_rules_fastcheck_mirrors_have_not_changed():
     # plan_is_valid repeats the rules of these two files; a new or changed rule there must be
-    # mirrored in services/ingest/fastcheck.py. Review it, then update the hash.
+    # mirrored in schemas/fastcheck.py. Review it, then update the hash.
     import hashlib
     from pathlib import Path
 

@@ -2,11 +2,12 @@
 
 ``schemas.validation.validate_plan`` builds every error message it could need and converts
 every timestamp to UTC several times (~20 µs per plan, a quarter of the batch CPU).
-Almost every plan is valid, so the gateway first asks :func:`plan_is_valid`: the same
-rules, the same arithmetic in the same order (so the same floating-point results), but
-only a yes/no. ``True`` means validate_plan would return ``[]``; ``False`` means "run
-validate_plan", which then lists every error. tests/unit/ingest/test_fastcheck.py checks
-that both agree on generated plans, including every boundary.
+Almost every plan is valid, so the ingest gateway and the aggregator's intake (both check
+every plan) first ask :func:`plan_is_valid`: the same rules, the same arithmetic in the
+same order (so the same floating-point results), but only a yes/no. ``True`` means
+validate_plan would return ``[]``; ``False`` means "run validate_plan", which then lists
+every error. tests/unit/schemas/test_fastcheck.py checks that both agree on generated
+plans, including every boundary.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from schemas.context import ValidationContext
 from schemas.market_day import day_bounds, zone
+from schemas.planlike import PlanLike
 from schemas.rules import EPS_KWH
-from services.ingest.planlike import PlanLike
 
 HOUR = timedelta(hours=1)
 Bounds = dict[tuple[date, str, tzinfo | None], tuple[datetime, datetime]]
