@@ -78,15 +78,18 @@ class Runs:
     async def _prepared(self, p: int, ad: AreaDay, config: AuctionConfig) -> c.Prepared:
         prep = self.cache.get((p, ad))
         if prep is None:
-            day = self.o.table.day(p, ad)
-            stored = [
-                c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw, e.validated_with)
-                for pid, e in day.plans.items()
-                if e.raw is not None
-            ]
-            prep = await asyncio.to_thread(c.prepare, ad[0], ad[1], config, stored)
-            self.cache[(p, ad)] = prep
+            prep = self.cache[(p, ad)] = await self._prepare(p, ad, config)
         return prep
+
+    async def _prepare(self, p: int, ad: AreaDay, config: AuctionConfig) -> c.Prepared:
+        """The day's live plans from the state table, re-checked against `config`."""
+        day = self.o.table.day(p, ad)
+        stored = [
+            c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw, e.validated_with)
+            for pid, e in day.plans.items()
+            if e.raw is not None
+        ]
+        return await asyncio.to_thread(c.prepare, ad[0], ad[1], config, stored)
 
     def _now(self) -> datetime:
         return self.o.clock.now()
@@ -250,13 +253,7 @@ class Runs:
         config = self._config(ad)
         if config is None:
             return
-        day = self.o.table.day(p, ad)
-        stored = [
-            c.Stored(pid, e.revision, e.vehicle_id, e.seq, e.raw, e.validated_with)
-            for pid, e in day.plans.items()
-            if e.raw is not None
-        ]
-        prep = await asyncio.to_thread(c.prepare, ad[0], ad[1], config, stored)
+        prep = await self._prepare(p, ad, config)  # not cached: a what-if changes nothing
         prices = cmd.price_forecast_eur_mwh or config.forecast_for(ad[1]) or []
         if not prep.plans:
             log.warning("what-if %s for %s: no valid plans", cmd.request_id, area_day_key(*ad))
