@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
 from schemas.base import FieldError
@@ -56,14 +57,11 @@ class Prepared:
     run_id: str
     plans: list[PlanSubmitted] = field(default_factory=list)
     rejected: list[tuple[PlanSubmitted, list[FieldError]]] = field(default_factory=list)
-    # The plans as the auction sees them, built once for every clearing of the day.
-    _bodies: list[PlanBody] | None = field(default=None, repr=False, compare=False)
 
-    @property
+    @cached_property
     def bodies(self) -> list[PlanBody]:
-        if self._bodies is None:
-            self._bodies = [body(p) for p in self.plans]
-        return self._bodies
+        """The plans as the auction sees them, built once for every clearing of the day."""
+        return [body(p) for p in self.plans]
 
 
 def run_id_for(area: str, day: date, config: AuctionConfig, plans: Sequence[Stored]) -> str:
