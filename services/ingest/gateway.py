@@ -33,6 +33,7 @@ from services.ingest.outcomes import (
     Outcome,
     encode_many,
     late_errors,
+    not_yours,
     reject,
     revision_verdict,
 )
@@ -123,10 +124,9 @@ class Gateway:
         lateness: dict[tuple[str, date], list[FieldError]],
         now: datetime,
     ) -> Outcome | None:
-        if who.role == "vehicle" and (vf is None or vf.owner_id != who.user_id):
-            reason = f"vehicle {plan.vehicle_id!r} is not registered to {who.name!r}"
-            err = FieldError(loc="vehicle_id", reason=reason)
-            return reject(403, "forbidden", "not your vehicle", [err], plan)
+        denied = not_yours(who, vf.owner_id if vf else None, plan.vehicle_id, "vehicle_id", plan)
+        if denied is not None:
+            return denied
         area = net.areas.get(plan.market_area)
         if area is None:
             err = FieldError(loc="market_area", reason=f"unknown market area {plan.market_area!r}")
@@ -215,16 +215,11 @@ class Gateway:
                     "no accepted plan with this plan_id",
                     [FieldError(loc="plan_id", reason="unknown plan_id")],
                 )
-            if who.role == "vehicle":
+            if who.role == "vehicle":  # only then is the owner needed (a registry read)
                 vf = (await self.facts.vehicles([rec.vehicle_id])).get(rec.vehicle_id)
-                if vf is None or vf.owner_id != who.user_id:
-                    reason = f"vehicle {rec.vehicle_id!r} is not registered to {who.name!r}"
-                    return reject(
-                        403,
-                        "forbidden",
-                        "not your vehicle",
-                        [FieldError(loc="plan_id", reason=reason)],
-                    )
+                denied = not_yours(who, vf.owner_id if vf else None, rec.vehicle_id, "plan_id")
+                if denied is not None:
+                    return denied
             net = await self.facts.network()
             return await self._cancel(rec, net, self.clock.now())
 

@@ -14,7 +14,7 @@ from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from schemas.plan import ChargingPlan
 from schemas.planlike import PlanLike
-from services.common.registry import MarketArea
+from services.common.registry import MarketArea, Principal
 from services.ingest.fastparse import FastPlan, encode_plan
 from services.ingest.revisions import Recorded
 
@@ -42,6 +42,17 @@ def reject(
 ) -> Outcome:
     pid, rev = (plan.plan_id, plan.revision) if plan else (None, None)
     return Outcome(status, pid, rev, detail, errors, reason)
+
+
+def not_yours(
+    who: Principal, owner_id: int | None, vehicle_id: str, loc: str, plan: PlanLike | None = None
+) -> Outcome | None:
+    """403 when a `vehicle` principal acts on a vehicle that is not registered to it
+    (`owner_id` None: unknown vehicle); operators and admins act for any vehicle."""
+    if who.role != "vehicle" or owner_id == who.user_id:
+        return None
+    reason = f"vehicle {vehicle_id!r} is not registered to {who.name!r}"
+    return reject(403, "forbidden", "not your vehicle", [FieldError(loc=loc, reason=reason)], plan)
 
 
 def closure_of(area: MarketArea, day: date) -> datetime:
