@@ -54,11 +54,12 @@ DAY = "2026-11-26"
 CLOCK = "2026-11-25T08:00:00+00:00"  # 09:00 Warsaw: DAY open until 12:00 local
 
 
-def plan_template(i: int) -> bytes:
+def plan_template(i: int, vehicle_id: str | None = None) -> bytes:
+    """Plan i's JSON (2 stops, 2 bid steps) with "@@PID@@" where its plan_id goes."""
     body = {
         "plan_id": "@@PID@@",
         "revision": 1,
-        "vehicle_id": f"V{i % 20 + 1:03d}",
+        "vehicle_id": vehicle_id or f"V{i % 20 + 1:03d}",
         "market_area": "PL",
         "delivery_day": DAY,
         "initial_soc_kwh": 8.0,

@@ -37,64 +37,39 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import psutil
 import uvloop
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ingest.py: the same plans
+
+from ingest import plan_template
 
 from schemas.parsing import parse_plan
 from services.common.embedded import EmbeddedBroker
 from services.common.kafka import TopicSpec, ensure_topics, make_producer
 from services.ingest.outcomes import encoder
-from services.ingest.publisher import Publisher
+from services.ingest.publisher import Publisher, partition_for
 
 TOPIC = "ceiling-plans"
 Record = tuple[bytes, bytes]
 
 
 def plan_records(n: int) -> list[Record]:
-    """n (key, PlanSubmitted value) pairs: real plans (2 stops, 2 bid steps), 2 000 vehicles."""
+    """n (key, PlanSubmitted value) pairs: bench/ingest.py's plans (2 stops, 2 bid steps),
+    over 2 000 vehicles."""
     encode = encoder(datetime(2026, 11, 25, 8, tzinfo=UTC))
     out = []
     for i in range(n):
-        raw = {
-            "plan_id": str(uuid.uuid4()),
-            "revision": 1,
-            "vehicle_id": f"V{i % 2000 + 1:05d}",
-            "market_area": "PL",
-            "delivery_day": "2026-11-26",
-            "initial_soc_kwh": 8.0,
-            "stops": [
-                {
-                    "charging_point_id": f"P-HOME-{i % 20 + 1:02d}",
-                    "arrival": "2026-11-26T00:00:00+01:00",
-                    "departure": "2026-11-26T07:00:00+01:00",
-                    "trip_kwh_after": 6.0,
-                },
-                {
-                    "charging_point_id": f"P-WORK-{i % 10 + 1:02d}",
-                    "arrival": "2026-11-26T08:00:00+01:00",
-                    "departure": "2026-11-26T16:30:00+01:00",
-                    "trip_kwh_after": 6.0,
-                },
-            ],
-            "bid": [
-                {"energy_kwh": 10.0, "price_eur_mwh": 400.0},
-                {"energy_kwh": 12.0, "price_eur_mwh": 150.0},
-            ],
-        }
-        plan, errors = parse_plan(orjson.dumps(raw))
+        raw = plan_template(i, f"V{i % 2000 + 1:05d}").replace(
+            b"@@PID@@", str(uuid.uuid4()).encode()
+        )
+        plan, errors = parse_plan(raw)
         assert plan is not None, errors
         out.append((plan.vehicle_id.encode(), encode(plan)))
     return out
-
-
-def partition_of(key: bytes, partitions: int) -> int:
-    """aiokafka's DefaultPartitioner for a keyed record (partitions 0..n-1)."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 async def mode_send(producer: AIOKafkaProducer, records: list[Record]) -> None:
@@ -201,7 +176,7 @@ async def main_async(args: argparse.Namespace, bootstrap: str, broker_pid: int) 
     await ensure_topics(bootstrap, (TopicSpec(TOPIC),), partitions=args.partitions)
     records = plan_records(20_000)
     sizes = [len(v) for _, v in records]
-    parts = {k: partition_of(k, args.partitions) for k, _ in records}
+    parts = {k: partition_for(k, range(args.partitions)) for k, _ in records}
     # Same partition as the producer's own partitioner, for every key:
     dp = DefaultPartitioner()
     every = list(range(args.partitions))
