@@ -36,6 +36,7 @@ from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common.clock import Clock
+from services.common.kafka import make_group_consumer
 
 log = logging.getLogger(__name__)
 S = m.SERVICE
@@ -113,17 +114,14 @@ class Intake:
 
     async def run(self) -> None:
         n = self.names
-        self.consumer = consumer = AIOKafkaConsumer(
+        self.consumer = consumer = make_group_consumer(
             n.plans,
             n.market,
             n.commands,
-            bootstrap_servers=self.s.kafka_bootstrap,
+            bootstrap=self.s.kafka_bootstrap or "",  # checked at start-up
             group_id=n.intake_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             session_timeout_ms=self.s.aggregator_session_timeout_ms,
-            heartbeat_interval_ms=self.s.aggregator_heartbeat_ms,
-            rebalance_timeout_ms=self.s.aggregator_session_timeout_ms,
+            heartbeat_ms=self.s.aggregator_heartbeat_ms,
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()

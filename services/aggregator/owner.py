@@ -34,6 +34,7 @@ from services.aggregator.settings import Settings
 from services.aggregator.state import AreaDay, DayRecord, Table
 from services.aggregator.topics import Names
 from services.common.clock import Clock
+from services.common.kafka import make_group_consumer
 
 log = logging.getLogger(__name__)
 S = m.SERVICE
@@ -123,14 +124,11 @@ class Owner:
     # -- main loop --------------------------------------------------------------------
     async def run(self) -> None:
         s = self.s
-        self.consumer = consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap,
+        self.consumer = consumer = make_group_consumer(
+            bootstrap=s.kafka_bootstrap or "",  # checked at start-up
             group_id=self.names.owner_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             session_timeout_ms=s.aggregator_session_timeout_ms,
-            heartbeat_interval_ms=s.aggregator_heartbeat_ms,
-            rebalance_timeout_ms=s.aggregator_session_timeout_ms,
+            heartbeat_ms=s.aggregator_heartbeat_ms,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             # A day's clearing runs between two polls: allow long solves (100 000 plans).
             max_poll_interval_ms=900_000,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -39,15 +39,6 @@ TOPICS = (
     TopicSpec(AUCTION_RESULTS),
     TopicSpec(SCHEDULE_DECISIONS),
 )
-
-# Consumer-group timings. Tansu completes a (re)join only after about a session timeout, so
-# short values keep start-up and tests fast; heavy work must not block the event loop that
-# long (run solves in a thread) or the member is evicted.
-GROUP_TIMEOUTS = {
-    "session_timeout_ms": 6000,
-    "heartbeat_interval_ms": 1000,
-    "rebalance_timeout_ms": 6000,
-}
 
 
 async def ensure_topics(
@@ -81,6 +72,33 @@ async def ensure_topics(
         return [prefix + t.name for t in topics]
     finally:
         await admin.close()
+
+
+def make_group_consumer(
+    *topics: str,
+    bootstrap: str,
+    group_id: str,
+    session_timeout_ms: int,
+    heartbeat_ms: int,
+    **overrides: object,
+) -> AIOKafkaConsumer:
+    """A consumer-group member that commits itself (after its work is durable) and starts
+    new groups at the earliest record.
+
+    Tansu completes a (re)join only after about a session timeout, so the services keep it
+    short (6 s; tests 1 s) and use it as the rebalance timeout too; heavy work must not block
+    the event loop that long (solves run in a thread) or the member is evicted."""
+    options: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": session_timeout_ms,
+        "heartbeat_interval_ms": heartbeat_ms,
+        "rebalance_timeout_ms": session_timeout_ms,
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)  # type: ignore[arg-type]
 
 
 def make_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:

@@ -22,6 +22,7 @@ from aiokafka.structs import ConsumerRecord
 from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from services.common.clock import Clock
+from services.common.kafka import make_group_consumer
 from services.common.registry import get_market_area
 from services.decisions import metrics, store
 from services.decisions.records import Batch, Kind, Record, add
@@ -119,14 +120,11 @@ class DecisionsConsumer:
     async def run(self) -> None:
         """Consume until cancelled. Any database error propagates (the caller restarts us)."""
         cfg = self.config
-        kafka = AIOKafkaConsumer(
-            bootstrap_servers=cfg.bootstrap,
+        kafka = make_group_consumer(
+            bootstrap=cfg.bootstrap,
             group_id=cfg.name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             session_timeout_ms=cfg.session_timeout_ms,
-            heartbeat_interval_ms=cfg.heartbeat_ms,
-            rebalance_timeout_ms=cfg.session_timeout_ms,
+            heartbeat_ms=cfg.heartbeat_ms,
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
         )

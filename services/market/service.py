@@ -13,7 +13,7 @@ import logging
 import signal
 from datetime import timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -24,7 +24,7 @@ from starlette.routing import Route
 from schemas.market import AggregateBid
 from services.common import kafka
 from services.common.clock import Clock
-from services.common.kafka import TopicSpec, ensure_topics, make_producer
+from services.common.kafka import TopicSpec, ensure_topics, make_group_consumer, make_producer
 from services.common.tasks import http_stage, run_stages
 from services.market.adapter import ExchangeAdapter, SimulatedExchange
 from services.market.exchange import ExchangeRules, Supply
@@ -87,15 +87,12 @@ class MarketService:
     async def consume(self) -> None:
         s = self.s
         producer = make_producer(s.kafka_bootstrap or "")
-        consumer = AIOKafkaConsumer(
+        consumer = make_group_consumer(
             self.bids_topic,
-            bootstrap_servers=s.kafka_bootstrap,
+            bootstrap=s.kafka_bootstrap or "",  # checked at start-up
             group_id=s.market_topic_prefix + s.market_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             session_timeout_ms=s.market_session_timeout_ms,
-            heartbeat_interval_ms=s.market_heartbeat_ms,
-            rebalance_timeout_ms=s.market_session_timeout_ms,
+            heartbeat_ms=s.market_heartbeat_ms,
         )
         await producer.start()
         await consumer.start()
