@@ -18,10 +18,9 @@ from services.aggregator.auction.clear import clear
 from services.aggregator.topics import Names
 from services.aggregator.worker import Worker
 from services.common.clock import Clock
-from services.market.service import MarketService
-from services.market.settings import Settings as MarketSettings
 from tests.integration.aggregator.fleet import (
     config,
+    market_service,
     plan,
     plan_records,
     read_until,
@@ -33,19 +32,6 @@ pytestmark = pytest.mark.integration
 
 DAY = date(2026, 11, 26)
 TZ = zone("Europe/Warsaw")
-
-
-def market(bootstrap: str, prefix: str, clock: Clock) -> MarketService:
-    return MarketService(
-        MarketSettings(
-            kafka_bootstrap=bootstrap,
-            market_topic_prefix=prefix,
-            market_port=None,
-            market_session_timeout_ms=1000,
-            market_heartbeat_ms=200,
-        ),
-        clock,
-    )
 
 
 def phase2(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -61,7 +47,7 @@ async def test_plans_to_decisions_match_the_engine(kafka_bootstrap, prefix, prod
     await send_all(producer, n.plans, plan_records(docs))
 
     tasks(Worker(settings(kafka_bootstrap, prefix), clock).run())
-    tasks(market(kafka_bootstrap, prefix, clock).run())
+    tasks(market_service(kafka_bootstrap, prefix, clock).run())
     # Gate closure passes at once: the leader must still wait for the intake to forward
     # every plan published before it, so all 40 are cleared.
     clock.set(datetime.combine(date(2026, 11, 25), time(12, 0, 1), tzinfo=TZ))
