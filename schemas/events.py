@@ -52,14 +52,21 @@ PLAN_EVENT_ADAPTER: TypeAdapter[PlanSubmitted | PlanCancelled] = TypeAdapter(Pla
 
 
 class RejectedEvent(Event):
-    """DLQ record (``charging-plans.dlq``): the original bytes and every reason they failed."""
+    """Dead-letter record (``<topic>.dlq``, e.g. ``charging-plans.dlq``): the original bytes
+    (cut to fit the broker's record limit) and every reason they were refused."""
 
     event_type: Literal["RejectedEvent"] = "RejectedEvent"
-    topic: str = Field(min_length=1, max_length=249)
+    topic: str = Field(min_length=1, max_length=249, description="Topic the record was read from")
     partition: int = Field(ge=0)
     offset: int = Field(ge=0)
     key_b64: str | None = Field(default=None, pattern=_B64, description="Original key, base64")
-    value_b64: str = Field(pattern=_B64, description="Original value bytes, base64")
+    value_b64: str = Field(pattern=_B64, description="Original value bytes, base64 (maybe cut)")
+    value_size: int | None = Field(
+        default=None, ge=0, description="Length of the original value in bytes"
+    )
+    value_truncated: bool = Field(
+        default=False, description="True when value_b64 holds only the first bytes of the value"
+    )
     reasons: list[FieldError] = Field(min_length=1)
     # Best effort, so the reason can reach the vehicle even when the plan was unreadable.
     plan_id: UUID | None = None

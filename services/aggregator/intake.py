@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from schemas.base import FieldError
 from schemas.context import ValidationContext
-from schemas.events import PlanCancelled, PlanSubmitted, RejectedEvent, WhatIfRequested
+from schemas.events import PlanCancelled, PlanSubmitted, WhatIfRequested
 from schemas.market import MarketResult, area_day_key
 from schemas.parsing import errors_from, parse_plan_event
 from schemas.validation import validate_plan
@@ -31,11 +31,12 @@ from services.aggregator import metrics as m
 from services.aggregator import topics
 from services.aggregator.batching import Batches, CommitPipeline
 from services.aggregator.checker import check_batch, init_child
-from services.aggregator.clearing import event_uuid, rejection
+from services.aggregator.clearing import rejection
 from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common.clock import Clock
+from services.common.dlq import dead_letter
 from services.common.kafka import make_group_consumer
 
 log = logging.getLogger(__name__)
@@ -230,15 +231,14 @@ class Intake:
             if event is not None
             else _identity(value)
         )
-        dlq = RejectedEvent.from_record(
+        dlq = dead_letter(
             topic=r.topic,
             partition=r.partition,
             offset=r.offset,
             key=r.key,
             value=value,
-            reasons=errors[:200],
-            event_id=event_uuid("dlq", r.topic, r.partition, r.offset),
-            occurred_at=self.clock.now(),
+            reasons=errors,
+            now=self.clock.now(),
             **ident,
         )
         log.warning(
