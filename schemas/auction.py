@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from schemas.base import Model
+from schemas.base import AreaCode, DeliveryDay, Model, Price, Quantity
 from schemas.market import Aggregate, Allocation, BidCurvePoint, NodeResult  # noqa: F401 (re-exported)
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import PlanBody
@@ -24,15 +24,16 @@ from schemas.plan import PlanBody
 class AuctionParams(Model):
     """Market and solver parameters; the defaults are the harmonised day-ahead limits."""
 
-    price_min_eur_mwh: float = -500.0
-    price_max_eur_mwh: float = 4000.0
+    price_min_eur_mwh: Price = -500.0
+    price_max_eur_mwh: Price = 4000.0
     # Bid prices and market prices are rounded to this tick before solving (integer costs).
-    price_tick_eur_mwh: float = Field(default=0.01, gt=0)
+    # The bounds keep every scaled number far inside int64 (docs/auction.md).
+    price_tick_eur_mwh: float = Field(default=0.01, ge=1e-4, le=100.0)
     # Bid-curve volumes are rounded to this lot (the design's example curve uses 0.01 MWh).
-    lot_mwh: float = Field(default=0.01, gt=0)
-    max_steps: int = Field(default=200, ge=1)
+    lot_mwh: float = Field(default=0.01, ge=1e-6, le=1000.0)
+    max_steps: int = Field(default=200, ge=1, le=10_000)
     # Flow unit of the integer min-cost-flow: capacities are floored to this many kWh.
-    energy_unit_kwh: float = Field(default=1e-5, gt=0)
+    energy_unit_kwh: float = Field(default=1e-5, ge=1e-6, le=1.0)
     # Min-cost-flow solver: our network simplex (numba) or OR-Tools' cost scaling; both
     # exact, the same welfare and prices (docs/auction.md, "How it is solved").
     solver: Literal["simplex", "ortools"] = "simplex"
@@ -41,14 +42,14 @@ class AuctionParams(Model):
 class AuctionInstance(Model):
     """One market area and delivery day: network, fleet, plans and market prices."""
 
-    market_area: str = Field(min_length=1, max_length=32)
-    delivery_day: date
-    timezone: str = "Europe/Warsaw"
+    market_area: AreaCode
+    delivery_day: DeliveryDay
+    timezone: str = Field(default="Europe/Warsaw", max_length=64)
     mtu_minutes: int = 60
     # Phase 1: the price forecast; phase 2: the cleared prices. One per MTU of the local day.
-    prices_eur_mwh: list[float]
+    prices_eur_mwh: list[Price] = Field(max_length=100)
     # Phase 2: awarded quantity per MTU (a cap on the total energy); ignored in phase 1.
-    awarded_mwh: list[float] | None = None
+    awarded_mwh: list[Quantity] | None = Field(default=None, max_length=100)
     nodes: list[Node]
     charging_points: list[ChargingPoint]
     vehicles: list[Vehicle]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID, uuid4
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -19,6 +20,50 @@ from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION: Final = 1
 
+# -- Bounds (DESIGN §5) ---------------------------------------------------------------------
+# Every number on the wire is finite (Model sets allow_inf_nan=False: JSON NaN, Infinity and
+# literals that overflow a double are refused by the parser) and lies within these absolute
+# bounds, far beyond any real vehicle, network or market, so that nothing a model accepts
+# can overflow the engine's integer scaling (docs/auction.md) or date arithmetic. Registry
+# and market facts narrow them further (schemas/validation.py): a plan's energies within its
+# vehicle's battery, prices within the area's limits, the day within the planning horizon.
+MAX_ENERGY_KWH: Final = 10_000.0  # 10 MWh: ten times the battery of a heavy electric truck
+MAX_POWER_KW: Final = 10_000.0  # a megawatt charger is 3.75 MW
+MAX_NODE_CAPACITY_KW: Final = 10_000_000.0  # 10 GW
+MAX_ABS_PRICE_EUR_MWH: Final = 100_000.0  # 25 times the harmonised day-ahead maximum
+MAX_ENERGY_MWH: Final = 1_000_000.0  # market quantities per MTU
+MAX_REVISION: Final = 2**31 - 1  # PostgreSQL integer columns
+FIRST_DAY: Final = date(2000, 1, 1)
+LAST_DAY: Final = date(2999, 12, 31)
+# Instants: a day of margin around the day range, so every local day in range has its
+# bounds (and its gate closure, up to a week before) inside.
+FIRST_INSTANT: Final = datetime(1999, 12, 24, tzinfo=UTC)
+LAST_INSTANT: Final = datetime(3000, 1, 2, tzinfo=UTC)
+ID_PATTERN: Final = r"^[^\x00-\x1f\x7f]+$"  # no control characters (NUL breaks PostgreSQL)
+
+Id64 = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""Identifier of a vehicle, charging point or node: 1..64 characters, no control characters."""
+AreaCode = Annotated[str, Field(min_length=1, max_length=32, pattern=ID_PATTERN)]
+"""Market area code, e.g. "PL": 1..32 characters."""
+RunId = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
+"""Clearing run id ``{area}/{day}/{hash}`` (or a what-if request id)."""
+Energy = Annotated[float, Field(ge=0, le=MAX_ENERGY_KWH)]
+"""kWh, 0 .. MAX_ENERGY_KWH."""
+PositiveEnergy = Annotated[float, Field(gt=0, le=MAX_ENERGY_KWH)]
+"""kWh, more than 0 .. MAX_ENERGY_KWH."""
+Power = Annotated[float, Field(gt=0, le=MAX_POWER_KW)]
+"""kW, more than 0 .. MAX_POWER_KW."""
+NodeCapacity = Annotated[float, Field(ge=0, le=MAX_NODE_CAPACITY_KW)]
+"""kW, 0 .. MAX_NODE_CAPACITY_KW."""
+Price = Annotated[float, Field(ge=-MAX_ABS_PRICE_EUR_MWH, le=MAX_ABS_PRICE_EUR_MWH)]
+"""EUR/MWh within ± MAX_ABS_PRICE_EUR_MWH (the area's own limits are checked later)."""
+Quantity = Annotated[float, Field(ge=0, le=MAX_ENERGY_MWH)]
+"""MWh per MTU, 0 .. MAX_ENERGY_MWH."""
+Revision = Annotated[int, Field(ge=0, le=MAX_REVISION)]
+"""A plan's revision: 0 .. 2**31-1."""
+DeliveryDay = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+"""A local market day between FIRST_DAY and LAST_DAY."""
+
 # Fields every event carries on the wire (DESIGN §4). Python constructors fill the first
 # three by default for convenience; the exported JSON Schemas list all four as required.
 ENVELOPE_FIELDS = ("event_type", "event_id", "schema_version", "occurred_at")
@@ -27,7 +72,7 @@ ENVELOPE_FIELDS = ("event_type", "event_id", "schema_version", "occurred_at")
 _OFFSET_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$"
 
 
-def _iso_text(value: object) -> object:
+def iso_text(value: object) -> object:
     # Pydantic would also take unix numbers; on the wire only ISO 8601 text is allowed.
     if isinstance(value, int | float):
         raise PydanticCustomError(
@@ -36,12 +81,25 @@ def _iso_text(value: object) -> object:
     return value
 
 
+def in_time_range(value: datetime) -> datetime:
+    # Compared as instants (aware comparison never overflows, astimezone could).
+    if not FIRST_INSTANT <= value <= LAST_INSTANT:
+        raise PydanticCustomError(
+            "timestamp_range",
+            "timestamp must lie between {first} and {last}",
+            {"first": FIRST_INSTANT.isoformat(), "last": LAST_INSTANT.isoformat()},
+        )
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
-    BeforeValidator(_iso_text),
+    BeforeValidator(iso_text),
+    AfterValidator(in_time_range),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": _OFFSET_TIMESTAMP}),
 ]
-"""An aware datetime, ISO 8601 with an offset (naive or numeric input is an error)."""
+"""An aware datetime, ISO 8601 with an offset, between FIRST_INSTANT and LAST_INSTANT
+(naive or numeric input is an error)."""
 
 
 def _now() -> datetime:
@@ -52,7 +110,9 @@ def _now() -> datetime:
 class Model(BaseModel):
     """Strict-ish base: unknown fields are an error, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=False, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class FieldError(Model):

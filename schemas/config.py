@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from schemas.base import Event, Model
+from schemas.base import AreaCode, DeliveryDay, Event, Model, Price
 from schemas.market_day import (
     DEFAULT_GATE_CLOSURE,
     DEFAULT_MTU_MINUTES,
@@ -29,21 +29,28 @@ LocalTime = Annotated[
 
 PRICE_MIN_EUR_MWH = -500.0  # harmonised day-ahead limits (DESIGN §5)
 PRICE_MAX_EUR_MWH = 4000.0
+DEFAULT_PLAN_HORIZON_DAYS = 7  # DESIGN §5
+MAX_PLAN_HORIZON_DAYS = 366
 
 
 class AuctionParameters(Model):
     """Tunables of the clearing and of the market exchange."""
 
-    lot_mwh: float = Field(default=0.01, gt=0, description="Bid quantities are multiples")
-    price_tick_eur_mwh: float = Field(default=0.01, gt=0)
+    lot_mwh: float = Field(
+        default=0.01, ge=1e-6, le=1000.0, description="Bid quantities are multiples"
+    )
+    price_tick_eur_mwh: float = Field(default=0.01, ge=1e-4, le=100.0)
     market_result_timeout_s: float = Field(
-        default=1800.0, gt=0, description="Wait this long for market-results, then fall back"
+        default=1800.0,
+        gt=0,
+        le=7 * 86400.0,
+        description="Wait this long for market-results, then fall back",
     )
     fallback: Literal["forecast", "reject"] = Field(
         default="forecast",
         description="Without a market result: clear at forecast prices, or reject all plans",
     )
-    default_price_eur_mwh: float | None = Field(
+    default_price_eur_mwh: Price | None = Field(
         default=None, description="Price for MTUs of days without a forecast; None = required"
     )
 
@@ -52,19 +59,25 @@ class AuctionConfig(Event):
     """Everything the aggregator needs for one market area; latest value per area wins."""
 
     event_type: Literal["AuctionConfig"] = "AuctionConfig"
-    market_area: str = Field(min_length=1, max_length=32)
-    timezone: str = DEFAULT_TIMEZONE
+    market_area: AreaCode
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
     mtu_minutes: Literal[15, 60] = DEFAULT_MTU_MINUTES
     gate_closure_local: LocalTime = Field(
         default=DEFAULT_GATE_CLOSURE, description="Wall-clock time on D-1, e.g. 12:00:00"
     )
     gate_closure_days_before: int = Field(default=1, ge=0, le=7)
-    price_min_eur_mwh: float = PRICE_MIN_EUR_MWH
-    price_max_eur_mwh: float = PRICE_MAX_EUR_MWH
+    price_min_eur_mwh: Price = PRICE_MIN_EUR_MWH
+    price_max_eur_mwh: Price = PRICE_MAX_EUR_MWH
+    plan_horizon_days: int = Field(
+        default=DEFAULT_PLAN_HORIZON_DAYS,
+        ge=1,
+        le=MAX_PLAN_HORIZON_DAYS,
+        description="Plans are taken for delivery days up to this many days after today",
+    )
     nodes: list[Node] = Field(default_factory=list)
     charging_points: list[ChargingPoint] = Field(default_factory=list)
     vehicles: list[Vehicle] = Field(default_factory=list)
-    price_forecast: dict[date, list[float]] = Field(
+    price_forecast: dict[DeliveryDay, list[Price]] = Field(
         default_factory=dict, description="Per delivery day, one price (EUR/MWh) per MTU"
     )
     parameters: AuctionParameters = Field(default_factory=AuctionParameters)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
-from schemas.config import PRICE_MAX_EUR_MWH, PRICE_MIN_EUR_MWH, AuctionConfig
+from schemas.config import (
+    DEFAULT_PLAN_HORIZON_DAYS,
+    PRICE_MAX_EUR_MWH,
+    PRICE_MIN_EUR_MWH,
+    AuctionConfig,
+)
 from schemas.market_day import (
     DEFAULT_GATE_CLOSURE,
     DEFAULT_MTU_MINUTES,
@@ -43,6 +49,11 @@ class ValidationContext:
     gate_closure_local: time = DEFAULT_GATE_CLOSURE
     gate_closure_days_before: int = 1
     now: datetime | None = None  # when given, plans after gate closure are rejected
+    # The area's local date now: when given, delivery days more than plan_horizon_days
+    # after it are rejected (DESIGN §5). Apart from `now`, so a service can check the
+    # horizon and decide lateness itself (ingest answers 409 for late, 422 for far).
+    today: date | None = None
+    plan_horizon_days: int = DEFAULT_PLAN_HORIZON_DAYS
 
     def __post_init__(self) -> None:
         zone(self.timezone)
@@ -50,6 +61,13 @@ class ValidationContext:
             raise ValueError(f"mtu_minutes must be one of {MTU_CHOICES}, got {self.mtu_minutes}")
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("ValidationContext.now must be timezone-aware")
+
+    @cached_property
+    def last_day(self) -> date | None:
+        """The last delivery day plans are taken for; None: no horizon check."""
+        if self.today is None:
+            return None
+        return self.today + timedelta(days=self.plan_horizon_days)
 
     def gate_closure_for(self, day: date) -> datetime:
         return gate_closure(
@@ -81,7 +99,9 @@ class ValidationContext:
         )
 
     @classmethod
-    def from_config(cls, config: AuctionConfig, now: datetime | None = None) -> ValidationContext:
+    def from_config(
+        cls, config: AuctionConfig, now: datetime | None = None, today: date | None = None
+    ) -> ValidationContext:
         """From the area's ``auction-config`` (its network, limits and gate closure)."""
         return cls.build(
             vehicles=config.vehicles,
@@ -95,4 +115,6 @@ class ValidationContext:
             gate_closure_local=config.gate_closure_local,
             gate_closure_days_before=config.gate_closure_days_before,
             now=now,
+            today=today,
+            plan_horizon_days=config.plan_horizon_days,
         )

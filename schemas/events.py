@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, TypeAdapter
 
-from schemas.base import Event, FieldError, Timestamp
+from schemas.base import (
+    AreaCode,
+    DeliveryDay,
+    Event,
+    FieldError,
+    Id64,
+    NodeCapacity,
+    Price,
+    Revision,
+    Timestamp,
+)
 from schemas.plan import ChargingPlan
 
 _B64 = r"^[A-Za-z0-9+/]*={0,2}$"
@@ -39,10 +48,10 @@ class PlanCancelled(Event):
 
     event_type: Literal["PlanCancelled"] = "PlanCancelled"
     plan_id: UUID
-    revision: int = Field(ge=0)
-    vehicle_id: str = Field(min_length=1, max_length=64)
-    market_area: str = Field(min_length=1, max_length=32)
-    delivery_day: date
+    revision: Revision
+    vehicle_id: Id64
+    market_area: AreaCode
+    delivery_day: DeliveryDay
 
 
 PlanEvent = Annotated[PlanSubmitted | PlanCancelled, Field(discriminator="event_type")]
@@ -117,8 +126,8 @@ class GateClosureMarker(Event):
     """Gate closure reached for (market_area, delivery_day): freeze plans, run phase 1."""
 
     event_type: Literal["GateClosureMarker"] = "GateClosureMarker"
-    market_area: str = Field(min_length=1, max_length=32)
-    delivery_day: date
+    market_area: AreaCode
+    delivery_day: DeliveryDay
     gate_closure: Timestamp
 
 
@@ -130,12 +139,12 @@ class WhatIfRequested(Event):
 
     event_type: Literal["WhatIfRequested"] = "WhatIfRequested"
     request_id: str = Field(min_length=1, max_length=128)
-    market_area: str = Field(min_length=1, max_length=32)
-    delivery_day: date
+    market_area: AreaCode
+    delivery_day: DeliveryDay
     requested_by: str = Field(min_length=1, max_length=128)
-    price_forecast_eur_mwh: list[float] | None = Field(
-        default=None, description="Per MTU; None = the configured forecast"
+    price_forecast_eur_mwh: list[Price] | None = Field(
+        default=None, max_length=100, description="Per MTU; None = the configured forecast"
     )
-    node_capacity_kw: dict[str, float] = Field(
+    node_capacity_kw: dict[str, NodeCapacity] = Field(
         default_factory=dict, description="Overrides of node capacities by node id"
     )

@@ -45,9 +45,13 @@ def plan_is_valid(plan: PlanLike, ctx: ValidationContext, cache: Bounds) -> bool
     """True only when ``validate_plan(plan, ctx) == []``; False: ask validate_plan."""
     if ctx.now is not None or (ctx.market_area is not None and plan.market_area != ctx.market_area):
         return False
+    last = ctx.last_day
+    if last is not None and plan.delivery_day > last:
+        return False
     vehicle = ctx.vehicles.get(plan.vehicle_id)
     if vehicle is None:
         return False
+    battery = vehicle.battery_kwh
     initial = plan.initial_soc_kwh
     if initial is not None and initial > vehicle.battery_kwh:
         return False
@@ -59,6 +63,8 @@ def plan_is_valid(plan: PlanLike, ctx: ValidationContext, cache: Bounds) -> bool
     for stop in plan.stops:
         point = points.get(stop.charging_point_id)
         if point is None or not point.active or point.market_area != area:
+            return False
+        if stop.trip_kwh_after > battery:
             return False
         a, d = stop.arrival, stop.departure
         # Inside the day, arrival before departure, and (all stops valid) sorted and

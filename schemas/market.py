@@ -16,9 +16,19 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from schemas.base import Event, FieldError, Model, Timestamp
-
-RunId = str
+from schemas.base import (
+    AreaCode,
+    DeliveryDay,
+    Event,
+    FieldError,
+    Id64,
+    Model,
+    Price,
+    Quantity,
+    Revision,
+    RunId,
+    Timestamp,
+)
 
 
 def area_day_key(market_area: str, delivery_day: date) -> str:
@@ -29,8 +39,8 @@ def area_day_key(market_area: str, delivery_day: date) -> str:
 class BidCurvePoint(Model):
     """One point of a per-MTU demand curve: this quantity is bought at prices ≤ price."""
 
-    price_eur_mwh: float
-    quantity_mwh: float = Field(ge=0)
+    price_eur_mwh: Price
+    quantity_mwh: Quantity
 
 
 class Aggregate(Model):
@@ -43,7 +53,7 @@ class Aggregate(Model):
 class Allocation(Model):
     """Energy a plan may take at one point in one MTU."""
 
-    charging_point_id: str = Field(min_length=1, max_length=64)
+    charging_point_id: Id64
     mtu_start: Timestamp
     energy_kwh: float = Field(ge=0)
 
@@ -51,7 +61,7 @@ class Allocation(Model):
 class NodeResult(Model):
     """A node's load and price per MTU (market price + congestion price)."""
 
-    node_id: str = Field(min_length=1, max_length=64)
+    node_id: Id64
     energy_kwh: list[float]
     price_eur_mwh: list[float]
     congestion_eur_mwh: list[float] | None = Field(
@@ -60,9 +70,9 @@ class NodeResult(Model):
 
 
 class _AreaDay(Event):
-    market_area: str = Field(min_length=1, max_length=32)
-    delivery_day: date
-    run_id: RunId = Field(min_length=1, max_length=128)
+    market_area: AreaCode
+    delivery_day: DeliveryDay
+    run_id: RunId
 
     @property
     def key(self) -> str:
@@ -102,8 +112,8 @@ class MarketResult(_AreaDay):
         description="cleared: prices and awards valid; rejected/cancelled: no award (fallback)"
     )
     mtu_starts: list[Timestamp] = Field(default_factory=list)
-    prices_eur_mwh: list[float] = Field(default_factory=list, description="Clearing price")
-    awarded_mwh: list[float] = Field(default_factory=list, description="Awarded quantity")
+    prices_eur_mwh: list[Price] = Field(default_factory=list, description="Clearing price")
+    awarded_mwh: list[Quantity] = Field(default_factory=list, description="Awarded quantity")
     reason: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
@@ -158,8 +168,8 @@ class ScheduleDecision(_AreaDay):
 
     event_type: Literal["ScheduleDecision"] = "ScheduleDecision"
     plan_id: UUID
-    revision: int = Field(ge=0)
-    vehicle_id: str = Field(min_length=1, max_length=64)
+    revision: Revision
+    vehicle_id: Id64
     phase: Literal[1, 2] = 2
     status: Literal["accepted", "rejected"]
     reasons: list[FieldError] = Field(default_factory=list)

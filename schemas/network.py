@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from schemas.base import Model
+from schemas.base import AreaCode, Id64, Model, NodeCapacity, PositiveEnergy, Power
 
 
 class Node(Model):
     """A grid node (e.g. a transformer) with an import capacity."""
 
-    id: str = Field(min_length=1, max_length=64)
-    capacity_kw: float = Field(ge=0)
+    id: Id64
+    capacity_kw: NodeCapacity
     # Optional per-MTU profile; when given it overrides capacity_kw MTU by MTU.
-    capacity_kw_by_mtu: list[float] | None = None
-    market_area: str | None = None
+    capacity_kw_by_mtu: list[NodeCapacity] | None = Field(default=None, max_length=100)
+    market_area: AreaCode | None = None
 
 
 class ChargingPoint(Model):
     """A charging point (EVSE) connected to one node."""
 
-    id: str = Field(min_length=1, max_length=64)
-    node_id: str = Field(min_length=1, max_length=64)
-    max_power_kw: float = Field(gt=0)
+    id: Id64
+    node_id: Id64
+    max_power_kw: Power
     active: bool = True
 
 
 class Vehicle(Model):
     """A vehicle's physical limits (from the registry)."""
 
-    id: str = Field(min_length=1, max_length=64)
-    battery_kwh: float = Field(gt=0)
-    max_power_kw: float = Field(gt=0)
+    id: Id64
+    battery_kwh: PositiveEnergy
+    max_power_kw: Power

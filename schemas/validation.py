@@ -23,6 +23,7 @@ __all__ = [
     "ValidationContext",
     "check_plan",
     "gate_closure_errors",
+    "horizon_errors",
     "loc_path",
     "parse_plan",
     "parse_plan_event",
@@ -42,6 +43,9 @@ def validate_plan(plan: ChargingPlan, ctx: ValidationContext) -> list[FieldError
                 f"(expected {ctx.market_area!r})",
             )
         )
+    horizon = horizon_errors(plan.delivery_day, ctx)
+    if horizon:  # nothing else is checked on a day this far (nor computed: date overflow)
+        return horizon
     vehicle = ctx.vehicles.get(plan.vehicle_id)
     if vehicle is None:
         errors.append(FieldError(loc="vehicle_id", reason=f"unknown vehicle {plan.vehicle_id!r}"))
@@ -54,6 +58,14 @@ def validate_plan(plan: ChargingPlan, ctx: ValidationContext) -> list[FieldError
             )
         )
     for i, stop in enumerate(plan.stops):
+        if vehicle is not None and stop.trip_kwh_after > vehicle.battery_kwh:
+            errors.append(
+                FieldError(
+                    loc=f"stops[{i}].trip_kwh_after",
+                    reason=f"trip of {_num(stop.trip_kwh_after)} kWh exceeds the battery "
+                    f"capacity of {_num(vehicle.battery_kwh)} kWh",
+                )
+            )
         point = ctx.charging_points.get(stop.charging_point_id)
         loc = f"stops[{i}].charging_point_id"
         if point is None:
@@ -95,6 +107,18 @@ def validate_plan(plan: ChargingPlan, ctx: ValidationContext) -> list[FieldError
     errors += energy_errors(plan, powers, vehicle, start, end)
     errors += gate_closure_errors(plan.delivery_day, ctx)
     return errors
+
+
+def horizon_errors(delivery_day: date, ctx: ValidationContext) -> list[FieldError]:
+    """[] unless ``ctx.today`` is given and the day lies beyond the planning horizon."""
+    last = ctx.last_day
+    if last is None or delivery_day <= last:
+        return []
+    reason = (
+        f"delivery day {delivery_day.isoformat()} is beyond the planning horizon: plans are "
+        f"taken up to {last.isoformat()} ({ctx.plan_horizon_days} days ahead)"
+    )
+    return [FieldError(loc="delivery_day", reason=reason)]
 
 
 def gate_closure_errors(delivery_day: date, ctx: ValidationContext) -> list[FieldError]:

@@ -33,6 +33,7 @@ class MarketArea:
     gate_closure: time = time(12, 0)
     price_min_eur_mwh: float = -500.0
     price_max_eur_mwh: float = 4000.0
+    plan_horizon_days: int = 7
 
 
 class UnknownUser(LookupError):
@@ -91,16 +92,19 @@ async def authenticate(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> P
 async def upsert_market_area(conn: asyncpg.Connection, area: MarketArea) -> None:
     await conn.execute(
         "INSERT INTO market_areas (id, timezone, mtu_minutes, gate_closure, price_min_eur_mwh, "
-        "price_max_eur_mwh) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
+        "price_max_eur_mwh, plan_horizon_days) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (id) DO UPDATE SET "
         "timezone = EXCLUDED.timezone, mtu_minutes = EXCLUDED.mtu_minutes, "
         "gate_closure = EXCLUDED.gate_closure, price_min_eur_mwh = EXCLUDED.price_min_eur_mwh, "
-        "price_max_eur_mwh = EXCLUDED.price_max_eur_mwh",
+        "price_max_eur_mwh = EXCLUDED.price_max_eur_mwh, "
+        "plan_horizon_days = EXCLUDED.plan_horizon_days",
         area.id,
         area.timezone,
         area.mtu_minutes,
         area.gate_closure,
         area.price_min_eur_mwh,
         area.price_max_eur_mwh,
+        area.plan_horizon_days,
     )
 
 

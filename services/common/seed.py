@@ -28,6 +28,7 @@ class SeedArea(BaseModel):
     timezone: str = "Europe/Warsaw"
     mtu_minutes: int = 60
     gate_closure: str = "12:00"
+    plan_horizon_days: int = 7
 
 
 class SeedData(BaseModel):
@@ -51,7 +52,13 @@ async def apply(conn: asyncpg.Connection, data: SeedData) -> dict[str, Any]:
             hh, mm = (int(x) for x in area.gate_closure.split(":"))
             await registry.upsert_market_area(
                 conn,
-                registry.MarketArea(area.id, area.timezone, area.mtu_minutes, time(hh, mm)),
+                registry.MarketArea(
+                    area.id,
+                    area.timezone,
+                    area.mtu_minutes,
+                    time(hh, mm),
+                    plan_horizon_days=area.plan_horizon_days,
+                ),
             )
         for user in data.users:
             await registry.ensure_user(conn, user.name, user.role)

@@ -13,9 +13,13 @@ Where msgspec and pydantic differ, the mirror takes the narrower side:
 - timestamps: msgspec reads RFC 3339 (a subset of what pydantic reads) but *rounds* a
   fraction of a second beyond 6 digits where pydantic truncates it, so a body with such a
   fraction, or with any ``\\u`` escape (which could spell one), takes the pydantic path;
-- floats and ints must be JSON numbers of their kind (pydantic also takes numeric strings,
-  ``1.0`` for an int, ``NaN`` and overflowing literals);
-- strings, lists, their length limits and unknown fields are the schema's.
+- floats and ints must be JSON numbers of their kind (pydantic also takes numeric strings
+  and ``1.0`` for an int); ``NaN``, ``Infinity`` and overflowing literals are refused by
+  both (msgspec: not JSON / out of range; pydantic: ``allow_inf_nan=False``);
+- every bound (numbers, string lengths and patterns, list lengths) is read from the
+  pydantic field (schemas/mirror.py), so the two cannot drift; date and timestamp ranges,
+  which msgspec cannot declare, are checked after decoding from the same declarations;
+- unknown fields are refused by both.
 
 The structs have the attribute names of ChargingPlan/Stop/BidStep, so the gateway uses
 either through the protocols in ``schemas.planlike``; :func:`encode_plan` writes
@@ -25,47 +29,68 @@ the same JSON as pydantic's serializer (same field order and formats).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Annotated
-from uuid import UUID
 
 import msgspec
+from pydantic import ValidationError
 
-from schemas.plan import ChargingPlan
+from schemas.base import FieldError
+from schemas.mirror import check_mirror, date_bounds, field_type
+from schemas.parsing import errors_from
+from schemas.plan import BidStep, ChargingPlan, Stop
 from schemas.planlike import PlanLike
 
-_Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]  # aware only, like the schema
-_Id64 = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-_NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+# Every type and bound below is read from the pydantic field (schemas/mirror.py); the
+# structs only name the fields, and check_mirror proves at import that the names, their
+# order and their defaults are the model's.
 
 
 class FastStop(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
-    charging_point_id: _Id64
-    arrival: _Timestamp
-    departure: _Timestamp
-    trip_kwh_after: _NonNegative = 0.0
+    charging_point_id: field_type(Stop, "charging_point_id")  # type: ignore[valid-type]
+    arrival: field_type(Stop, "arrival")  # type: ignore[valid-type]
+    departure: field_type(Stop, "departure")  # type: ignore[valid-type]
+    trip_kwh_after: field_type(Stop, "trip_kwh_after") = 0.0  # type: ignore[valid-type]
 
 
 class FastBidStep(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
-    energy_kwh: Annotated[float, msgspec.Meta(gt=0)]
-    price_eur_mwh: float
+    energy_kwh: field_type(BidStep, "energy_kwh")  # type: ignore[valid-type]
+    price_eur_mwh: field_type(BidStep, "price_eur_mwh")  # type: ignore[valid-type]
 
 
 class FastPlan(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
     """ChargingPlan's fields in ChargingPlan's order (the serialized order)."""
 
-    plan_id: UUID
-    vehicle_id: _Id64
-    initial_soc_kwh: _NonNegative | None = None
-    stops: Annotated[list[FastStop], msgspec.Meta(min_length=1, max_length=48)]
-    bid: Annotated[list[FastBidStep], msgspec.Meta(min_length=1, max_length=50)]
-    revision: Annotated[int, msgspec.Meta(ge=0)] = 0
-    market_area: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-    delivery_day: date
+    plan_id: field_type(ChargingPlan, "plan_id")  # type: ignore[valid-type]
+    vehicle_id: field_type(ChargingPlan, "vehicle_id")  # type: ignore[valid-type]
+    initial_soc_kwh: field_type(ChargingPlan, "initial_soc_kwh") = None  # type: ignore[valid-type]
+    stops: field_type(ChargingPlan, "stops", FastStop)  # type: ignore[valid-type]
+    bid: field_type(ChargingPlan, "bid", FastBidStep)  # type: ignore[valid-type]
+    revision: field_type(ChargingPlan, "revision") = 0  # type: ignore[valid-type]
+    market_area: field_type(ChargingPlan, "market_area")  # type: ignore[valid-type]
+    delivery_day: field_type(ChargingPlan, "delivery_day")  # type: ignore[valid-type]
+
+
+check_mirror(FastStop, Stop)
+check_mirror(FastBidStep, BidStep)
+check_mirror(FastPlan, ChargingPlan)
+
+# Ranges msgspec cannot check on dates and timestamps, from the same declarations. A
+# timestamp is checked by its year against the day range: stricter than the schema's
+# instant range (a day of margin), which only sends such rare plans down the pydantic path.
+_FIRST_DAY, _LAST_DAY = date_bounds(ChargingPlan, "delivery_day")
+_FIRST_YEAR, _LAST_YEAR = _FIRST_DAY.year, _LAST_DAY.year
 
 
 class _Batch(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     plans: list[FastPlan]
+
+
+def _in_range(plan: FastPlan) -> bool:
+    if not _FIRST_DAY <= plan.delivery_day <= _LAST_DAY:
+        return False
+    first, last = _FIRST_YEAR, _LAST_YEAR
+    return all(
+        first <= s.arrival.year <= last and first <= s.departure.year <= last for s in plan.stops
+    )
 
 
 _DECODE_BATCH = msgspec.json.Decoder(_Batch).decode
@@ -92,9 +117,10 @@ def parse_batch(body: bytes) -> list[FastPlan] | None:
     if _unsure(body):
         return None
     try:
-        return _DECODE_BATCH(body).plans
+        plans: list[FastPlan] = _DECODE_BATCH(body).plans
     except msgspec.DecodeError:  # includes msgspec.ValidationError
         return None
+    return plans if all(_in_range(p) for p in plans) else None
 
 
 def parse_one(raw: bytes) -> FastPlan | None:
@@ -102,9 +128,10 @@ def parse_one(raw: bytes) -> FastPlan | None:
     if _unsure(raw):
         return None
     try:
-        return _DECODE_PLAN(raw)
+        plan: FastPlan = _DECODE_PLAN(raw)
     except msgspec.DecodeError:
         return None
+    return plan if _in_range(plan) else None
 
 
 def encode_plan(plan: FastPlan) -> bytes:
@@ -112,9 +139,15 @@ def encode_plan(plan: FastPlan) -> bytes:
     return _ENCODE(plan)
 
 
-def to_model(plan: PlanLike) -> ChargingPlan:
-    """The pydantic model of a parsed plan (for the full validator's error messages)."""
+def to_model(plan: PlanLike) -> tuple[ChargingPlan | None, list[FieldError]]:
+    """The pydantic model of a parsed plan (for the full validator's error messages).
+
+    The mirror never accepts what the model refuses (tests/unit/ingest/test_fastparse.py);
+    should that ever break, the plan is refused with the model's errors, never a 500."""
     if isinstance(plan, ChargingPlan):
-        return plan
+        return plan, []
     assert isinstance(plan, FastPlan)
-    return ChargingPlan.model_validate_json(encode_plan(plan))
+    try:
+        return ChargingPlan.model_validate_json(encode_plan(plan)), []
+    except ValidationError as exc:
+        return None, errors_from(exc)

@@ -17,7 +17,7 @@ from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled
 from schemas.fastcheck import Bounds, plan_is_valid
-from schemas.market_day import MTU_CHOICES
+from schemas.market_day import MTU_CHOICES, delivery_day_of
 from schemas.network import Vehicle
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
@@ -29,16 +29,15 @@ from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
 from services.ingest.fastparse import FastPlan, to_model
 from services.ingest.outcomes import (
-    MAX_REVISION,
     Outcome,
-    encode_many,
+    encode_and_hash,
     late_errors,
     not_yours,
     reject,
     revision_verdict,
 )
 from services.ingest.publisher import Publisher
-from services.ingest.revisions import PlanLocks, Recorded, RevisionStore
+from services.ingest.revisions import PlanLocks, Recorded, RevisionStore, Row
 from services.ingest.storage import storage_errors
 
 log = logging.getLogger(__name__)
@@ -141,13 +140,16 @@ class Gateway:
                 price_min_eur_mwh=area.price_min_eur_mwh,
                 price_max_eur_mwh=area.price_max_eur_mwh,
                 gate_closure_local=area.gate_closure,
+                today=delivery_day_of(now, area.timezone),
+                plan_horizon_days=area.plan_horizon_days,
             )
+        errors: list[FieldError]
         if plan_is_valid(plan, ctx, self._bounds):
             errors = []
         else:
-            errors = validate_plan(to_model(plan), ctx)
-        if plan.revision > MAX_REVISION:  # the revision table's integer column
-            errors.append(FieldError(loc="revision", reason=f"must be at most {MAX_REVISION}"))
+            model, errors = to_model(plan)
+            if model is not None:
+                errors = validate_plan(model, ctx)
         late = lateness.get((area.id, plan.delivery_day))
         if late is None:
             late = lateness[(area.id, plan.delivery_day)] = late_errors(
@@ -172,11 +174,11 @@ class Gateway:
                 send.append((i, plan))
             else:
                 outcomes[i] = verdict
-        values = encode_many([p for _, p in send], now)
+        values, digests = encode_and_hash([p for _, p in send], now)
         records = [(p.vehicle_id.encode(), v) for (_, p), v in zip(send, values, strict=True)]
         results = await self.publisher.publish(self.topic, records) if records else []
-        acked: list[tuple[UUID, str, str, date, int]] = []
-        for (i, plan), exc in zip(send, results, strict=True):
+        acked: list[Row] = []
+        for (i, plan), exc, digest in zip(send, results, digests, strict=True):
             if exc is None:
                 outcomes[i] = Outcome(202, plan.plan_id, plan.revision)
                 acked.append(
@@ -186,6 +188,7 @@ class Gateway:
                         plan.market_area,
                         plan.delivery_day,
                         plan.revision,
+                        digest,
                     )
                 )
             else:

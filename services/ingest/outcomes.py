@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,6 @@ from schemas.planlike import PlanLike
 from services.common.registry import MarketArea, Principal
 from services.ingest.fastparse import FastPlan, encode_plan
 from services.ingest.revisions import Recorded
-
-MAX_REVISION = 2**31 - 1  # the revision table's integer column
 
 
 @dataclass(slots=True)
@@ -86,11 +85,24 @@ def encoder(now: datetime) -> Callable[[PlanLike], bytes]:
 
 def encode_many(plans: Sequence[PlanLike], now: datetime) -> list[bytes]:
     """encode_submitted for every plan of a request (event ids drawn in one go)."""
+    return encode_and_hash(plans, now)[0]
+
+
+def encode_and_hash(plans: Sequence[PlanLike], now: datetime) -> tuple[list[bytes], list[bytes]]:
+    """encode_many, and the body_sha256 of each plan from the same JSON."""
     head = _head(now)
-    return [
-        head + eid + b'",' + _plan_json(p)[1:]
-        for p, eid in zip(plans, event_ids(len(plans)), strict=True)
+    bodies = [_plan_json(p) for p in plans]
+    values = [
+        head + eid + b'",' + body[1:]
+        for body, eid in zip(bodies, event_ids(len(plans)), strict=True)
     ]
+    return values, [hashlib.sha256(body).digest() for body in bodies]
+
+
+def body_sha256(plan: PlanLike) -> bytes:
+    """The plan's content fingerprint: SHA-256 of its normalized JSON (the same bytes for a
+    fast-parsed and a pydantic plan of equal values; envelope fields are not part of it)."""
+    return hashlib.sha256(_plan_json(plan)).digest()
 
 
 def _head(now: datetime) -> bytes:
@@ -142,6 +154,18 @@ def revision_verdict(plan: PlanLike, rec: Recorded | None) -> Outcome | None:
             409,
             "stale_revision",
             "older revision",
+            [FieldError(loc="revision", reason=reason)],
+            plan,
+        )
+    if rec.body_sha256 is not None and rec.body_sha256 != body_sha256(plan):
+        reason = (
+            f"revision {plan.revision} of this plan was accepted with a different body; "
+            "submit a higher revision to change the plan"
+        )
+        return reject(
+            409,
+            "conflict",
+            "same revision, different body",
             [FieldError(loc="revision", reason=reason)],
             plan,
         )

@@ -31,27 +31,30 @@ class Recorded:
     delivery_day: date
     revision: int
     cancelled: bool
+    body_sha256: bytes | None = None  # None: recorded before the hash existed (migration 0004)
 
 
 _SELECT = (
-    "SELECT plan_id, vehicle_id, market_area, delivery_day, revision, cancelled "
+    "SELECT plan_id, vehicle_id, market_area, delivery_day, revision, cancelled, body_sha256 "
     "FROM ingest_plan_revisions WHERE plan_id = ANY($1::uuid[])"
 )
 # Never lowers a revision: a late write of an older revision changes nothing.
 _UPSERT = """
-INSERT INTO ingest_plan_revisions AS r (plan_id, vehicle_id, market_area, delivery_day, revision)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::integer[])
+INSERT INTO ingest_plan_revisions AS r
+    (plan_id, vehicle_id, market_area, delivery_day, revision, body_sha256)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::integer[], $6::bytea[])
 ON CONFLICT (plan_id) DO UPDATE SET
     vehicle_id = EXCLUDED.vehicle_id, market_area = EXCLUDED.market_area,
     delivery_day = EXCLUDED.delivery_day, revision = EXCLUDED.revision,
-    cancelled = false, accepted_at = now()
+    body_sha256 = EXCLUDED.body_sha256, cancelled = false, accepted_at = now()
 WHERE r.revision < EXCLUDED.revision
 """
-_UPSERT_THEN_SELECT = f"WITH up AS ({_UPSERT}) {_SELECT.replace('$1', '$6')}"
+_UPSERT_THEN_SELECT = f"WITH up AS ({_UPSERT}) {_SELECT.replace('$1', '$7')}"
 _CANCEL = "UPDATE ingest_plan_revisions SET cancelled = true WHERE plan_id = $1 AND revision = $2"
 
 
-Row = tuple[UUID, str, str, date, int]  # plan_id, vehicle_id, market_area, delivery_day, revision
+# plan_id, vehicle_id, market_area, delivery_day, revision, SHA-256 of the plan's JSON
+Row = tuple[UUID, str, str, date, int, bytes | None]
 # From this many plans on, a request's read or write is its own statement on its own pool
 # connection instead of joining the shared queue: a batch brings enough rows to fill a
 # statement by itself, and the queue runs one statement at a time, so 8 batch requests

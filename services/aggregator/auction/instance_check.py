@@ -116,6 +116,11 @@ def _check_plans(inst: AuctionInstance, grid: DayGrid, p: AuctionParams, errors:
             )
         for j, stop in enumerate(plan.stops):
             sat = f"{at}.stops[{j}]"
+            if vehicle is not None and stop.trip_kwh_after > vehicle.battery_kwh:
+                errors.append(
+                    f"{sat}.trip_kwh_after: {stop.trip_kwh_after} exceeds the battery of "
+                    f"{vehicle.battery_kwh} kWh"
+                )
             if stop.charging_point_id not in points:
                 errors.append(
                     f"{sat}.charging_point_id: unknown charging point {stop.charging_point_id!r}"

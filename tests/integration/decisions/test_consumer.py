@@ -137,13 +137,15 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     pool, producer, topics, start_consumer
 ):
     good = decision()
-    nul = decision(vehicle_id="V\u0000NUL")  # valid for pydantic, refused by PostgreSQL text
-    nul_point = decision(energies={("P\u0000", 1): 1.0})  # refused by jsonb (allocations)
+    # NUL characters, written into the JSON text (the schema refuses them in ids, a producer
+    # that skips it may not): refused by PostgreSQL text and jsonb (allocations).
+    nul = decision(vehicle_id="VNUL")
+    nul_point = decision(energies={("PNUL", 1): 1.0})
     for value in (
         b"{not json",
         b'{"event_type": "ScheduleDecision"}',
-        nul.model_dump_json().encode(),
-        nul_point.model_dump_json().encode(),
+        nul.model_dump_json().replace('"VNUL"', '"V\\u0000NUL"').encode(),
+        nul_point.model_dump_json().replace('"PNUL"', '"P\\u0000"').encode(),
     ):
         await producer.send(topics.decisions, value, key=b"V001")
     await _send(producer, topics.decisions, [good])

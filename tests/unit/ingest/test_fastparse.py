@@ -6,16 +6,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import msgspec
+import pydantic
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.plan import ChargingPlan
-from services.ingest.fastparse import encode_plan, parse_batch, parse_one, to_model
+from schemas.base import FIRST_DAY, LAST_DAY, MAX_ENERGY_KWH
+from schemas.base import MAX_ABS_PRICE_EUR_MWH as MAX_PRICE
+from schemas.mirror import check_mirror, field_type
+from schemas.plan import BidStep, ChargingPlan, Stop
+from services.ingest.fastparse import (
+    FastPlan,
+    FastStop,
+    encode_plan,
+    parse_batch,
+    parse_one,
+    to_model,
+)
 from services.ingest.routes.plans import _BATCH
 
 PLANS = TypeAdapter(list[ChargingPlan])
@@ -60,6 +73,7 @@ def timestamp(draw: st.DrawFn) -> Any:
     if kind == 0:
         return draw(st.one_of(st.integers(), st.floats(allow_nan=False), st.none(), st.booleans()))
     days = ["2026-11-26", "2026-03-29", "2026-02-30", "2026-13-01", "20261126"]
+    days += ["9999-12-31", "0001-01-01", "1999-12-24", "1999-12-31", "3000-01-01", "2999-12-31"]
     day = draw(st.sampled_from(days))
     sep = draw(st.sampled_from(["T", "T", "T", "t", " ", "_"]))
     hh = draw(st.one_of(st.sampled_from(["00", "07", "08", "16", "23"]), digits))
@@ -81,10 +95,13 @@ number = st.one_of(
     st.sampled_from(
         [Raw("1e400"), Raw("-1e400"), Raw("NaN"), Raw("Infinity"), Raw("1E5"), Raw("12.3456789")]
     ),
+    # the declared bounds (schemas/base.py) and just beyond them
+    st.sampled_from([1e4, 10000.000001, 1e5, -1e5, 100000.5, -100000.5, Raw("1e308")]),
     st.sampled_from(["1.5", "", "abc", None, True, False]),
 )
 text64 = st.one_of(
     st.sampled_from(["V001", "P-WORK-01", "PL", "", "x" * 64, "x" * 65, "\x00", "Ü" * 33]),
+    st.sampled_from(["V1\n", "V\x7f1", "\tV", "V\u00a0"]),
     st.text(max_size=70),
     st.integers(),
     st.none(),
@@ -105,6 +122,7 @@ revision = st.one_of(
 )
 day = st.one_of(
     st.sampled_from(["2026-11-26", "2026-03-29", "2026-02-30", "20261126", "2026-11-26T00:00:00"]),
+    st.sampled_from(["9999-12-31", "0001-01-01", "2999-12-31", "3000-01-01", "1999-12-31"]),
     st.integers(0, 2_000_000_000),
     st.none(),
 )
@@ -184,7 +202,7 @@ def assert_same(fast: list[Any], models: list[ChargingPlan]) -> None:
         # spelled: msgspec writes 1e16 where pydantic writes 1e+16; both read as 1e16.)
         again = ChargingPlan.model_validate_json(encode_plan(f))
         assert again == m and offsets(again) == offsets(m) == offsets(f)
-        assert to_model(f) == m
+        assert to_model(f) == (m, [])
         for a, b in ((f, m), *zip(f.stops, m.stops, strict=True), *zip(f.bid, m.bid, strict=True)):
             for name in type(b).model_fields:
                 if name not in ("stops", "bid"):
@@ -234,15 +252,15 @@ instants = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=zo
                 "revision": st.integers(0, 2**31 - 1),
                 "vehicle_id": ids,
                 "market_area": ids.map(lambda t: t[:32]),
-                "delivery_day": st.dates().map(str),
-                "initial_soc_kwh": st.one_of(st.none(), st.floats(0, 1e6)),
+                "delivery_day": st.dates(FIRST_DAY, LAST_DAY).map(str),
+                "initial_soc_kwh": st.one_of(st.none(), st.floats(0, MAX_ENERGY_KWH)),
                 "stops": st.lists(
                     st.fixed_dictionaries(
                         {
                             "charging_point_id": ids,
                             "arrival": instants.map(lambda d: d.isoformat()),
                             "departure": st.just("2026-11-26T16:30:00+01:00"),
-                            "trip_kwh_after": st.floats(0, 1e6),
+                            "trip_kwh_after": st.floats(0, MAX_ENERGY_KWH),
                         }
                     ),
                     min_size=1,
@@ -251,8 +269,8 @@ instants = st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=zo
                 "bid": st.lists(
                     st.fixed_dictionaries(
                         {
-                            "energy_kwh": st.floats(1e-9, 1e6),
-                            "price_eur_mwh": st.floats(-1e6, 1e6),
+                            "energy_kwh": st.floats(1e-9, MAX_ENERGY_KWH),
+                            "price_eur_mwh": st.floats(-MAX_PRICE, MAX_PRICE),
                         }
                     ),
                     min_size=1,
@@ -298,11 +316,40 @@ def test_fast_parse_refuses_what_it_would_read_differently():
     assert _BATCH.validate_json(json.dumps({"plans": [plan]})).plans[0].revision == 2
 
 
-def test_tripwire_the_schema_the_fast_parse_mirrors_is_unchanged():
-    """fastparse.FastPlan mirrors ChargingPlan's fields and constraints by hand: a changed
-    schema (a new field, a new limit) must be mirrored there too, or the fast path could
-    accept what the schema now refuses. Update FastPlan, then this fingerprint."""
-    import hashlib
+def test_mirror_refuses_a_struct_that_drifts_from_its_model():
+    """The fast structs take their bounds from the pydantic fields (schemas/mirror.py) and
+    are checked against the model at import: a field added, renamed, reordered or given
+    another default in ChargingPlan makes the import fail instead of a silent gap."""
 
-    schema = json.dumps(ChargingPlan.model_json_schema(), sort_keys=True).encode()
-    assert hashlib.sha256(schema).hexdigest()[:16] == "4adb3f3f21062051", "ChargingPlan changed"
+    class Renamed(msgspec.Struct, kw_only=True):
+        energy: float
+        price_eur_mwh: float
+
+    class OtherDefault(msgspec.Struct, kw_only=True):
+        charging_point_id: str
+        arrival: datetime
+        departure: datetime
+        trip_kwh_after: float = 1.0
+
+    with pytest.raises(TypeError, match="fields"):
+        check_mirror(Renamed, BidStep)
+    with pytest.raises(TypeError, match="default"):
+        check_mirror(OtherDefault, Stop)
+
+
+def test_mirror_refuses_a_constraint_it_cannot_express():
+    class Odd(pydantic.BaseModel):
+        x: Annotated[float, pydantic.Field(multiple_of=0.5)]
+
+    with pytest.raises(TypeError, match="no msgspec mirror"):
+        field_type(Odd, "x")
+
+
+def test_mirror_reads_every_bound_from_the_schema():
+    """The same numbers as the model, not copies: a bound changed in schemas/base.py is the
+    fast path's bound too."""
+    trip = msgspec.structs.fields(FastStop)[3].type
+    meta = trip.__metadata__[0]
+    assert (meta.ge, meta.le) == (0, MAX_ENERGY_KWH)
+    vid = msgspec.structs.fields(FastPlan)[1].type.__metadata__[0]
+    assert (vid.min_length, vid.max_length) == (1, 64) and vid.pattern.endswith("\\Z")

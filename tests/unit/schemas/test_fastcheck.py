@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -51,7 +52,7 @@ def stop_list(draw: st.DrawFn) -> list[Stop]:
             charging_point_id=draw(st.sampled_from(POINTS)),
             arrival=(MIDNIGHT + timedelta(minutes=a)).astimezone(draw(OFFSETS)),
             departure=(MIDNIGHT + timedelta(minutes=d)).astimezone(draw(OFFSETS)),
-            trip_kwh_after=draw(st.sampled_from([0.0, 3.0, 12.5, 39.0])),
+            trip_kwh_after=draw(st.sampled_from([0.0, 3.0, 12.5, 39.0, 40.0, 41.0])),
         )
         for a, d in pairs
     ]
@@ -78,10 +79,16 @@ def plans(draw: st.DrawFn) -> ChargingPlan:
     )
 
 
+# Today's date in the area: None (no horizon check), or far enough, just enough or not
+# enough days before DAY for its default 7-day planning horizon.
+TODAY = st.sampled_from([None, None, DAY - timedelta(days=7), DAY - timedelta(days=8), DAY])
+
+
 @settings(max_examples=1500, deadline=None)
-@given(plans())
-def test_fast_verdict_equals_the_full_validator(plan: ChargingPlan):
-    assert plan_is_valid(plan, CTX, {}) == (validate_plan(plan, CTX) == [])
+@given(plans(), TODAY)
+def test_fast_verdict_equals_the_full_validator(plan: ChargingPlan, today: date | None):
+    ctx = dataclasses.replace(CTX, today=today)
+    assert plan_is_valid(plan, ctx, {}) == (validate_plan(plan, ctx) == [])
 
 
 def test_fast_verdict_accepts_a_plain_valid_plan_and_defers_when_now_is_set():
@@ -101,7 +108,7 @@ def test_fast_verdict_accepts_a_plain_valid_plan_and_defers_when_now_is_set():
         bid=[BidStep(energy_kwh=10.0, price_eur_mwh=100.0)],
     )
     assert plan_is_valid(plan, CTX, {})
-    late = ValidationContext(**{**CTX.__dict__, "now": datetime(2026, 11, 26, tzinfo=tz)})
+    late = dataclasses.replace(CTX, now=datetime(2026, 11, 26, tzinfo=tz))
     assert not plan_is_valid(plan, late, {})
 
 
@@ -113,4 +120,4 @@ def test_the_rules_fastcheck_mirrors_have_not_changed():
 
     root = Path(__file__).resolve().parents[3] / "schemas"
     text = (root / "validation.py").read_bytes() + (root / "rules.py").read_bytes()
-    assert hashlib.sha256(text).hexdigest()[:16] == "4393b9938c6d4198", "schemas rules changed"
+    assert hashlib.sha256(text).hexdigest()[:16] == "e6c8a9e55bccbe0c", "schemas rules changed"
