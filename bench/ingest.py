@@ -356,16 +356,25 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
         if args.against or args.against_env:
             other_port = free_port()
             extra = dict(item.split("=", 1) for item in args.against_env)
+            other_token = token
+            if args.against:
+                # The other tree gets a database of its own, migrated and seeded by its own
+                # code: its registry queries may not know this tree's newer columns.
+                url, other_token = other_database(infra.database_url, args.against)
+                extra["CHARGEFLOW_DATABASE_URL"] = url
             other = start_gateway(env | extra, other_port, args.against)
             servers.append(other)
             wait_ready(f"http://127.0.0.1:{other_port}", other)
             against(
                 args,
                 {
-                    "this tree": (base, pids),
-                    "other": (f"http://127.0.0.1:{other_port}", pids | {"gateway": other.pid}),
+                    "this tree": (base, pids, token),
+                    "other": (
+                        f"http://127.0.0.1:{other_port}",
+                        pids | {"gateway": other.pid},
+                        other_token,
+                    ),
                 },
-                token,
             )
         else:
             run(args, base, token, server.pid, pids)
@@ -374,8 +383,50 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
             stop(s)
 
 
+_PREPARE_OTHER = """
+import asyncio, sys
+import asyncpg
+from services.common import migrate, registry, seed
+
+async def main(url):
+    conn = await asyncpg.connect(url)
+    try:
+        await seed.apply(conn, seed.load())
+        print(( await registry.create_token(conn, "operator", "bench"))[1])
+    finally:
+        await conn.close()
+
+migrate.upgrade(sys.argv[1])
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def other_database(url: str, src: str) -> tuple[str, str]:
+    """A second database on the same server for the tree at ``src``: (its URL, a token)."""
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("CREATE DATABASE chargeflow_against")
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    other = url.rsplit("/", 1)[0] + "/chargeflow_against"
+    env = os.environ | {"PYTHONPATH": src}
+    out = subprocess.run(
+        [sys.executable, "-c", _PREPARE_OTHER, other],
+        env=env,
+        cwd=src,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return other, out.stdout.strip().splitlines()[-1]
+
+
 def against(
-    args: argparse.Namespace, targets: dict[str, tuple[str, dict[str, int | None]]], token: str
+    args: argparse.Namespace, targets: dict[str, tuple[str, dict[str, int | None], str]]
 ) -> None:
     """Two gateways (this tree and --against DIR) on the same stack, runs alternating, so
     that both see the same machine load: plans/s and gateway CPU per plan, medians."""
@@ -393,7 +444,7 @@ def against(
             continue
         rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
         for _ in range(args.repeat):
-            for name, (base, pids) in targets.items():
+            for name, (base, pids, token) in targets.items():
                 r, _cores, us = measured_raw(
                     pids, scenario(base, path, token, clients, per, args.seconds, 1)
                 )

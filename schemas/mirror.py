@@ -33,7 +33,9 @@ _NUMERIC = {"ge": at.Ge, "gt": at.Gt, "le": at.Le, "lt": at.Lt}
 _COVERED = {iso_text, in_time_range}
 
 
-def _constraints(metadata: list[Any], numeric: bool) -> dict[str, Any]:
+def _constraints(
+    metadata: list[Any], numeric: bool, covered: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in metadata:
         if isinstance(item, at.Ge | at.Gt | at.Le | at.Lt):
@@ -46,7 +48,8 @@ def _constraints(metadata: list[Any], numeric: bool) -> dict[str, Any]:
         elif isinstance(item, at.MaxLen):
             out["max_length"] = item.max_length
         elif getattr(item, "pattern", None) is not None:
-            out["pattern"] = _python_regex(item.pattern)
+            if item.pattern not in covered:
+                out["pattern"] = _python_regex(item.pattern)
         elif isinstance(item, BeforeValidator | AfterValidator) and item.func in _COVERED:
             continue
         elif isinstance(item, WithJsonSchema):
@@ -73,10 +76,16 @@ def _optional(annotation: object) -> tuple[object, bool]:
     return annotation, False
 
 
-def field_type(model: type[BaseModel], name: str, item: object = None) -> Any:
+def field_type(
+    model: type[BaseModel],
+    name: str,
+    item: object = None,
+    covered: frozenset[str] = frozenset(),
+) -> Any:
     """The msgspec type of ``model.name``: its base type with its declared constraints.
 
-    ``item`` replaces the element type of a list field (the mirror struct of the element)."""
+    ``item`` replaces the element type of a list field (the mirror struct of the element);
+    ``covered`` names string patterns the caller guarantees otherwise (and tests so)."""
     info = model.model_fields[name]
     base, optional = _optional(info.annotation)
     metadata = list(info.metadata)
@@ -88,7 +97,7 @@ def field_type(model: type[BaseModel], name: str, item: object = None) -> Any:
         if item is None:
             raise TypeError(f"{model.__name__}.{name}: give the mirror of its element type")
         base = list[item]  # type: ignore[valid-type]
-    meta: dict[str, Any] = _constraints(metadata, numeric=base in (int, float))
+    meta: dict[str, Any] = _constraints(metadata, base in (int, float), covered)
     if base is AwareDatetime:
         base, meta["tz"] = datetime, True  # aware only, like schemas.base.Timestamp
     elif base not in (int, float, str, UUID, date) and get_origin(base) is not list:
