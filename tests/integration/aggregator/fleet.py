@@ -35,6 +35,7 @@ def config(
     tz: str = "Europe/Warsaw",
     timeout_s: float = 1800.0,
     node_kw: float = 60.0,
+    vehicles: int = N_VEHICLES,
 ) -> AuctionConfig:
     """A small network: two nodes, 12 points, 60 vehicles; a forecast with an evening peak."""
     forecast = {}
@@ -53,7 +54,7 @@ def config(
             for i in range(12)
         ],
         vehicles=[
-            Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0) for i in range(N_VEHICLES)
+            Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0) for i in range(vehicles)
         ],
         price_forecast=forecast,
         parameters=AuctionParameters(market_result_timeout_s=timeout_s),
