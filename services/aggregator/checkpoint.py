@@ -54,18 +54,23 @@ class CheckpointWriter:
     """Stores checkpoints: commits in the checkpoint group, never fetching anything."""
 
     def __init__(self, bootstrap: str, group: str, changelog: str) -> None:
+        self.bootstrap = bootstrap
+        self.group = group
         self.changelog = changelog
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-        )
+        self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
+        )
         await self.consumer.start()
 
     async def stop(self) -> None:
-        await self.consumer.stop()
+        if self.consumer is not None:
+            await self.consumer.stop()
 
     async def store(self, partition: int, offset: int) -> None:
+        assert self.consumer is not None, "start() first"
         tp = TopicPartition(self.changelog, partition)
         # A commit needs the partition assigned; paused at once (same tick), nothing is read.
         self.consumer.assign([tp])
