@@ -322,7 +322,7 @@ class Owner:
     async def _plan(
         self, partition: int, seq: int, doc: dict[str, Any], raw: bytes, cfg: bytes | None = None
     ) -> None:
-        _check_identity(doc, raw)
+        plan_id = _checked_plan_id(doc, raw)
         ad = self._area_day(doc["market_area"], doc["delivery_day"])
         self._in_range(ad)
         late = self._late(partition, ad)
@@ -337,7 +337,6 @@ class Owner:
             )
             await self.publish(self.names.decisions, decision, plan.vehicle_id)
             return
-        plan_id = str(uuid.UUID(doc["plan_id"]))  # the canonical form, as cancellations use
         outcome, change = self.table.submit(
             partition,
             ad,
@@ -435,9 +434,10 @@ class Owner:
         await self.log_change(partition, change)
 
 
-def _check_identity(doc: object, raw: bytes) -> None:
-    """What the owner stores a plan under must be sound, whoever wrote the record: the
-    intake checked it, but the by-day topic can be written directly."""
+def _checked_plan_id(doc: object, raw: bytes) -> str:
+    """The plan id in canonical form (as cancellations use it), once what the owner stores
+    a plan under is found sound: the intake checked it, but the by-day topic can be written
+    directly."""
     if not isinstance(doc, dict):
         raise Unusable("", "a plan must be a JSON object")
     if len(raw) > MAX_PLAN_BYTES:
@@ -450,6 +450,6 @@ def _check_identity(doc: object, raw: bytes) -> None:
     if type(revision) is not int or revision < 0:
         raise Unusable("revision", "must be an integer >= 0")
     try:
-        uuid.UUID(str(doc.get("plan_id")))
+        return str(uuid.UUID(str(doc.get("plan_id"))))
     except ValueError as exc:
         raise Unusable("plan_id", "must be a UUID") from exc
