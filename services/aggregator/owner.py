@@ -404,6 +404,8 @@ class Owner:
         )
         copied = 0
         for key, value in self.table.entries(partition):
+            if partition not in self.assigned:  # revoked meanwhile: stop writing its state
+                return
             await self.send(self.names.changelog, value, key, partition=partition)
             copied += 1
         await self.flush()
