@@ -11,8 +11,10 @@ validate inline, DLQ with every reason): invalid input is rare and gets the full
 from __future__ import annotations
 
 import gc
+import math
 import signal
 
+from schemas.base import FieldError
 from schemas.config import AuctionConfig
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled, PlanSubmitted
@@ -36,23 +38,47 @@ def init_child() -> None:
     gc.freeze()  # imported modules stay: out of the cyclic GC's full collections
 
 
+_NOT_FINITE = "not a finite number (NaN, Infinity or a literal that overflows)"
+
+
+def non_finite(plan: PlanSubmitted) -> list[FieldError]:
+    """Every number of the plan that is NaN or infinite, by field."""
+    errors = []
+    if plan.initial_soc_kwh is not None and not math.isfinite(plan.initial_soc_kwh):
+        errors.append(FieldError(loc="initial_soc_kwh", reason=_NOT_FINITE))
+    for i, stop in enumerate(plan.stops):
+        if not math.isfinite(stop.trip_kwh_after):
+            errors.append(FieldError(loc=f"stops[{i}].trip_kwh_after", reason=_NOT_FINITE))
+    for k, step in enumerate(plan.bid):
+        if not math.isfinite(step.energy_kwh):
+            errors.append(FieldError(loc=f"bid[{k}].energy_kwh", reason=_NOT_FINITE))
+        if not math.isfinite(step.price_eur_mwh):
+            errors.append(FieldError(loc=f"bid[{k}].price_eur_mwh", reason=_NOT_FINITE))
+    return errors
+
+
 def check_batch(configs: dict[str, bytes], values: list[bytes]) -> list[Verdict]:
     for area, raw in configs.items():
         config = AuctionConfig.model_validate_json(raw)
         _CONTEXTS[area] = (str(config.event_id), ValidationContext.from_config(config))
     out: list[Verdict] = []
     for value in values:
-        event = parse_plan_event(value)[0] if value else None
-        if isinstance(event, PlanSubmitted):
-            known = _CONTEXTS.get(event.market_area)
-            if known is not None and plan_errors(event, known[1], _BOUNDS):
-                out.append(None)
-                continue
-            key = area_day_key(event.market_area, event.delivery_day)
-            out.append((topics.KIND_PLAN, key, known[0] if known else None))
-        elif isinstance(event, PlanCancelled):
-            key = area_day_key(event.market_area, event.delivery_day)
-            out.append((topics.KIND_CANCEL, key, None))
-        else:
+        try:
+            out.append(_verdict(value))
+        except Exception:  # the parent's inline path says why, and dead-letters it
             out.append(None)
     return out
+
+
+def _verdict(value: bytes) -> Verdict:
+    event = parse_plan_event(value)[0] if value else None
+    if isinstance(event, PlanSubmitted):
+        known = _CONTEXTS.get(event.market_area)
+        if non_finite(event) or (known is not None and plan_errors(event, known[1], _BOUNDS)):
+            return None
+        key = area_day_key(event.market_area, event.delivery_day)
+        return topics.KIND_PLAN, key, known[0] if known else None
+    if isinstance(event, PlanCancelled):
+        key = area_day_key(event.market_area, event.delivery_day)
+        return topics.KIND_CANCEL, key, None
+    return None

@@ -3,16 +3,22 @@
 The aggregator calls this in a worker thread. Everything here is deterministic for the
 same inputs (plans in arrival order, the config, the market result), so a replay or a
 duplicate marker reproduces the same run_id, the same events and the same event ids.
+
+A stored plan never fails the day: one that cannot be read or checked is rejected with the
+reason, and :func:`clear_day` clears the day without the plans that make the engine fail
+(``culprits.py``), each rejected with the engine's reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+
+from pydantic import ValidationError
 
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
 from schemas.base import FieldError
@@ -26,8 +32,11 @@ from schemas.market import (
     MarketResult,
     ScheduleDecision,
 )
+from schemas.parsing import errors_from
 from schemas.plan import PlanBody
 from services.aggregator.auction.clear import clear
+from services.aggregator.checker import non_finite
+from services.aggregator.culprits import isolate
 from services.common.gcpause import without_gc
 
 _NS = uuid.UUID("9b0f6a52-3c1e-4d7a-8f0e-1c2d3e4f5a6b")
@@ -46,6 +55,8 @@ class Stored:
     seq: int
     raw: bytes
     validated_with: str | None = None  # config event id the intake validated it with
+    # Left out of an earlier clearing of the day (the engine failed with it), and why.
+    excluded: tuple[FieldError, ...] = ()
 
 
 @dataclass
@@ -57,11 +68,44 @@ class Prepared:
     run_id: str
     plans: list[PlanSubmitted] = field(default_factory=list)
     rejected: list[tuple[PlanSubmitted, list[FieldError]]] = field(default_factory=list)
+    # Stored plans that do not even parse (written straight to the by-day topic): rejected
+    # with the identity the owner stored them under.
+    unreadable: list[tuple[Stored, list[FieldError]]] = field(default_factory=list)
+    # plan_id -> reasons: plans the engine failed with, left out (they are in `rejected`).
+    culprits: dict[str, list[FieldError]] = field(default_factory=dict)
 
     @cached_property
     def bodies(self) -> list[PlanBody]:
         """The plans as the auction sees them, built once for every clearing of the day."""
         return [body(p) for p in self.plans]
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected) + len(self.unreadable)
+
+    def subset(self, positions: Sequence[int]) -> Prepared:
+        """The same day with only the plans at ``positions`` (ascending)."""
+        if len(positions) == len(self.plans):
+            return self
+        out = Prepared(self.area, self.day, self.run_id, [self.plans[i] for i in positions])
+        bodies = self.bodies
+        out.__dict__["bodies"] = [bodies[i] for i in positions]  # the cached_property's slot
+        return out
+
+    def without(self, culprits: Mapping[int, list[FieldError]]) -> Prepared:
+        """The day with the plans at these positions rejected with their reasons."""
+        if not culprits:
+            return self
+        kept = [i for i in range(len(self.plans)) if i not in culprits]
+        out = self.subset(kept)
+        if out is self:
+            return self
+        out.rejected = self.rejected + [(self.plans[i], culprits[i]) for i in sorted(culprits)]
+        out.unreadable = self.unreadable
+        out.culprits = {**self.culprits} | {
+            str(self.plans[i].plan_id): culprits[i] for i in culprits
+        }
+        return out
 
 
 def run_id_for(area: str, day: date, config: AuctionConfig, plans: Sequence[Stored]) -> str:
@@ -81,9 +125,18 @@ def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored
     bounds: Bounds = {}
     latest: dict[str, PlanSubmitted] = {}
     for s in sorted(stored, key=lambda s: s.seq):
-        plan = PlanSubmitted.model_validate_json(s.raw)
-        # Validation is deterministic: with the same config the intake's verdict stands.
-        errors = [] if s.validated_with == current else plan_errors(plan, ctx, bounds)
+        try:
+            plan = PlanSubmitted.model_validate_json(s.raw)
+        except ValidationError as exc:
+            out.unreadable.append((s, errors_from(exc)))
+            continue
+        try:
+            # Validation is deterministic: with the same config the intake's verdict stands.
+            errors = non_finite(plan) or (
+                [] if s.validated_with == current else plan_errors(plan, ctx, bounds)
+            )
+        except Exception as exc:  # a check that breaks on a plan rejects that plan only
+            errors = [FieldError(loc="", reason=f"cannot be checked: {type(exc).__name__}: {exc}")]
         if errors:
             out.rejected.append((plan, errors))
             continue
@@ -94,6 +147,17 @@ def prepare(area: str, day: date, config: AuctionConfig, stored: Sequence[Stored
             out.rejected.append((previous, [FieldError(loc="vehicle_id", reason=reason)]))
         latest[plan.vehicle_id] = plan
     out.plans = sorted(latest.values(), key=lambda p: str(p.plan_id))
+    # Plans an earlier clearing of this day left out stay out (phase 2 clears what phase 1
+    # bid for), with the reasons found then.
+    excluded = {s.plan_id: list(s.excluded) for s in stored if s.excluded}
+    if excluded:
+        out = out.without(
+            {
+                i: excluded[str(p.plan_id)]
+                for i, p in enumerate(out.plans)
+                if str(p.plan_id) in excluded
+            }
+        )
     return out
 
 
@@ -160,6 +224,28 @@ def solve(
 ) -> AuctionResult:
     inst = instance(config, prep, prices, awarded, node_capacity_kw)
     return clear(inst, phase, params_of(config))
+
+
+def clear_day(
+    config: AuctionConfig,
+    prep: Prepared,
+    phase: int,
+    prices: list[float],
+    awarded: list[float] | None = None,
+    node_capacity_kw: dict[str, float] | None = None,
+    max_solves: int = 40,
+) -> tuple[AuctionResult, Prepared, int]:
+    """:func:`solve`, leaving out the plans the engine fails with (culprits.py): the result,
+    the day with them rejected, and the number of solves it took. Raises
+    ``culprits.DayFailure`` when the day fails without any plan."""
+    found = isolate(
+        len(prep.plans),
+        lambda positions: solve(
+            config, prep.subset(positions), phase, prices, awarded, node_capacity_kw
+        ),
+        max_solves,
+    )
+    return found.result, prep.without(found.culprits), found.solves
 
 
 def aggregate_bid(
@@ -236,6 +322,27 @@ def rejection(
     )
 
 
+def unreadable_rejection(
+    area: str, day: date, s: Stored, run_id: str, reasons: list[FieldError], now: datetime
+) -> ScheduleDecision:
+    """The rejection of a stored plan that does not parse, from the identity it was stored
+    under (the owner checked plan_id, revision and vehicle_id when it stored it)."""
+    return ScheduleDecision(
+        event_id=event_uuid(run_id, s.plan_id, s.revision, "rejected"),
+        occurred_at=now,
+        market_area=area,
+        delivery_day=day,
+        run_id=run_id,
+        plan_id=uuid.UUID(s.plan_id),
+        revision=s.revision,
+        vehicle_id=s.vehicle_id,
+        phase=2,
+        status="rejected",
+        reasons=reasons[:200],
+        requested_kwh=0.0,
+    )
+
+
 def decisions(
     prep: Prepared,
     result: AuctionResult | None,
@@ -245,6 +352,10 @@ def decisions(
 ) -> list[ScheduleDecision]:
     """One decision per plan of the day: the cleared ones and every rejected one."""
     out = [rejection(p, run_id, errs, now) for p, errs in prep.rejected]
+    out += [
+        unreadable_rejection(prep.area, prep.day, s, run_id, errs, now)
+        for s, errs in prep.unreadable
+    ]
     if result is None:
         why = [FieldError(loc="", reason=no_result_reason or "no_market_result")]
         return out + [rejection(p, run_id, why, now) for p in prep.plans]

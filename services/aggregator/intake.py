@@ -1,10 +1,13 @@
 """Intake stage: read ``charging-plans`` (and market results, operator commands), check every
 event, and re-key what is valid by ``area/day`` onto the by-day topic.
 
-Invalid input never stops the stream: it goes to ``charging-plans.dlq`` as a RejectedEvent
-with the original bytes and every reason, and when the plan's identity is readable the
-vehicle also gets a rejected ScheduleDecision. Offsets are committed only after every
-forwarded record was acknowledged (at-least-once; the owner stage dedupes).
+Invalid input never stops the stream: it goes to the DLQ of the topic it was read from
+(``charging-plans.dlq``, ``market-results.dlq``, ``auction-commands.dlq``) as a RejectedEvent
+with the original bytes and every reason, and when a plan's identity is readable the
+vehicle also gets a rejected ScheduleDecision. The same holds for any exception raised while
+handling one record (:meth:`Intake.isolated`); only broker failures stop the stage. Offsets
+are committed only after every forwarded record and dead letter was acknowledged
+(at-least-once; the owner stage dedupes).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import asyncio
 import logging
 import multiprocessing
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
@@ -30,13 +36,13 @@ from schemas.validation import validate_plan
 from services.aggregator import metrics as m
 from services.aggregator import topics
 from services.aggregator.batching import Batches, CommitPipeline
-from services.aggregator.checker import check_batch, init_child
+from services.aggregator.checker import Verdict, check_batch, init_child, non_finite
 from services.aggregator.clearing import rejection
 from services.aggregator.configs import ConfigView
+from services.aggregator.deadletters import count_topics, failure_reason, send_dead_letter
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common.clock import Clock
-from services.common.dlq import dead_letter
 from services.common.kafka import make_group_consumer
 
 log = logging.getLogger(__name__)
@@ -89,18 +95,19 @@ class Intake:
         self.commits: CommitPipeline | None = None
         self.first_record_at: float | None = None
         # Parsing and validation run in a helper process (settings: 0 = inline).
-        self.pool = (
-            ProcessPoolExecutor(
-                settings.aggregator_intake_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_child,
-            )
-            if settings.aggregator_intake_processes > 0
-            else None
-        )
+        self.pool = self._new_pool()
         self._sent: dict[
             str, object
         ] = {}  # area -> config event id the helpers have  # perf_counter of the first batch
+
+    def _new_pool(self) -> ProcessPoolExecutor | None:
+        if self.s.aggregator_intake_processes <= 0:
+            return None
+        return ProcessPoolExecutor(
+            self.s.aggregator_intake_processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_child,
+        )
 
     def _context(self, area: str) -> tuple[ValidationContext | None, str | None]:
         """The validation context of the area's config and that config's event id."""
@@ -127,6 +134,7 @@ class Intake:
         )
         await consumer.start()
         self.commits = CommitPipeline(consumer)
+        count_topics((n.plans, n.market, n.commands))
         try:
             while True:
                 batch = await consumer.getmany(
@@ -143,7 +151,7 @@ class Intake:
                         await self._plans_in_pool(records)
                     else:
                         for r in records:
-                            await self.handle(r)
+                            await self.isolated(r)
                     offsets[tp] = records[-1].offset + 1
                 # Committed once every forward of this poll is acknowledged.
                 await self.commits.submit(await self.out.take(), offsets)
@@ -167,14 +175,27 @@ class Intake:
                 self._sent[area] = config.event_id
         values = [r.value or b"" for r in records]
         loop = asyncio.get_running_loop()
-        verdicts = await loop.run_in_executor(self.pool, check_batch, updates, values)
+        try:
+            verdicts = await loop.run_in_executor(self.pool, check_batch, updates, values)
+        except Exception as exc:
+            # The helper failed for the whole poll (it died, or a config did not load in
+            # it): check these records inline, each on its own, and start a new helper.
+            log.error("intake helper failed (%s): checking %d plans inline", exc, len(records))
+            self._sent.clear()  # a new helper knows no config yet
+            if isinstance(exc, BrokenProcessPool):
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+            verdicts = [None] * len(records)
         for r, verdict in zip(records, verdicts, strict=True):
-            if verdict is None:
-                await self._plan(r)  # invalid (or unreadable): the full inline path
-                continue
-            kind, key, config_id = verdict
-            (_SUBMITTED if kind == topics.KIND_PLAN else _CANCELLED).inc()
-            await self._forward(key, kind, r.value or b"", config_id)
+            # None: invalid (or unreadable): the full inline path
+            await self.isolated(r, None if verdict is None else self._checked(r, verdict))
+
+    async def _checked(self, r: ConsumerRecord[bytes, bytes], verdict: Verdict) -> None:
+        """Forward a plan event the helper found valid."""
+        assert verdict is not None
+        kind, key, config_id = verdict
+        (_SUBMITTED if kind == topics.KIND_PLAN else _CANCELLED).inc()
+        await self._forward(key, kind, r.value or b"", config_id)
 
     async def _forward(
         self, key: str, kind: bytes, value: bytes, validated_with: str | None = None
@@ -183,6 +204,37 @@ class Intake:
         if validated_with is not None:  # lets clearing skip re-validating with the same config
             headers.append(("cfg", validated_with.encode()))
         await self.out.add(self.names.by_day, key.encode(), value, headers)
+
+    async def isolated(
+        self, r: ConsumerRecord[bytes, bytes], step: Awaitable[None] | None = None
+    ) -> None:
+        """Handle one record (or run ``step`` for it); whatever that raises ends in the
+        record's topic's DLQ and the stream goes on.
+
+        Broker failures (KafkaError) are not the record's fault: they stop the stage as
+        before, and nothing is committed past the record (it is read again on restart).
+        """
+        try:
+            await (self.handle(r) if step is None else step)
+        except KafkaError:
+            raise
+        except Exception as exc:
+            log.debug("record %s[%d]@%d raised", r.topic, r.partition, r.offset, exc_info=True)
+            await self._unusable(r, exc)
+
+    async def _unusable(self, r: ConsumerRecord[bytes, bytes], exc: Exception) -> None:
+        reasons = [FieldError(loc="", reason=f"unprocessable record: {failure_reason(exc)}")]
+        if r.topic != self.names.plans:
+            await send_dead_letter(self.out, r, reasons, self.clock.now(), "unusable record")
+            return
+        m.PLANS_RECEIVED.labels(S, "unprocessable").inc()
+        value = r.value or b""
+        event = None
+        try:  # its vehicle hears why too, when the plan itself is readable
+            event = parse_plan_event(value)[0] if value else None
+        except Exception:
+            pass
+        await self._reject(r, value, reasons, event)
 
     async def handle(self, r: ConsumerRecord[bytes, bytes]) -> None:
         if r.topic == self.names.plans:
@@ -202,7 +254,8 @@ class Intake:
         if isinstance(event, PlanSubmitted):
             _SUBMITTED.inc()
             ctx, config_id = self._context(event.market_area)
-            if ctx is not None:
+            errors = non_finite(event)
+            if ctx is not None and not errors:
                 errors = validate_plan(event, ctx)
             if not errors:
                 key = area_day_key(event.market_area, event.delivery_day)
@@ -225,36 +278,21 @@ class Intake:
         event: PlanSubmitted | PlanCancelled | None,
     ) -> None:
         m.PLANS_INVALID.labels(S).inc()
-        m.DLQ_EVENTS.labels(S).inc()
         ident = (
             {"plan_id": event.plan_id, "revision": event.revision, "vehicle_id": event.vehicle_id}
             if event is not None
             else _identity(value)
         )
-        dlq = dead_letter(
-            topic=r.topic,
-            partition=r.partition,
-            offset=r.offset,
-            key=r.key,
-            value=value,
-            reasons=errors,
-            now=self.clock.now(),
-            **ident,
-        )
-        log.warning(
-            "invalid plan event %s[%d]@%d to DLQ: %s",
-            r.topic,
-            r.partition,
-            r.offset,
-            "; ".join(str(e) for e in errors[:5]),
-        )
-        await self.out.add(self.names.dlq, r.key, dlq.model_dump_json().encode())
+        await send_dead_letter(self.out, r, errors, self.clock.now(), "invalid plan event", **ident)
         if isinstance(event, PlanSubmitted):
             # The plan is identifiable: its vehicle hears why through schedule-decisions too.
-            decision = rejection(event, "validation", errors[:200], self.clock.now(), phase=1)
-            await self.out.add(
-                self.names.decisions, event.vehicle_id.encode(), decision.model_dump_json().encode()
-            )
+            try:
+                decision = rejection(event, "validation", errors[:200], self.clock.now(), phase=1)
+                value = decision.model_dump_json().encode()
+            except Exception as exc:  # the dead letter is written; the decision is a courtesy
+                log.error("no rejected decision for plan %s: %s", event.plan_id, exc)
+                return
+            await self.out.add(self.names.decisions, event.vehicle_id.encode(), value)
 
     async def _forward_readable(
         self,
@@ -263,18 +301,17 @@ class Intake:
         kind: bytes,
         what: str,
     ) -> None:
-        """Re-key a market result or an operator command by area/day; skip what can't be read."""
+        """Re-key a market result or an operator command by area/day; what can't be read goes
+        to the DLQ of its topic with every reason."""
+        if not r.value:
+            reasons = [FieldError(loc="", reason=f"empty record value (no {what})")]
+            await send_dead_letter(self.out, r, reasons, self.clock.now(), f"unreadable {what}")
+            return
         try:
-            event = model.model_validate_json(r.value or b"")
+            event = model.model_validate_json(r.value)
         except ValidationError as exc:
-            log.error(
-                "unreadable %s %s[%d]@%d skipped: %s",
-                what,
-                r.topic,
-                r.partition,
-                r.offset,
-                "; ".join(str(e) for e in errors_from(exc)[:5]),
-            )
+            reasons = errors_from(exc)
+            await send_dead_letter(self.out, r, reasons, self.clock.now(), f"unreadable {what}")
             return
         key = area_day_key(event.market_area, event.delivery_day)
         await self._forward(key, kind, r.value or b"")

@@ -44,14 +44,18 @@ class Leader:
         """(area, day) whose gate closure passed within the lookback and have no marker yet."""
         now = self.o.clock.now()
         out = []
+        window: set[tuple[str, date]] = set()
         for area, config in sorted(self.o.configs.configs.items()):
             last = next_delivery_day(
                 now, config.timezone, config.gate_closure_local, config.gate_closure_days_before
             ) - timedelta(days=1)
             for back in range(self.o.s.aggregator_marker_lookback_days, -1, -1):
                 day = last - timedelta(days=back)
+                window.add((area, day))
                 if (area, day) not in self.sent:
                     out.append((area, day))
+        # Days that left the lookback are never due again: forget them (bounded memory).
+        self.sent &= window
         return out
 
     async def _intake_caught_up(self, snapshot: dict[TopicPartition, int]) -> bool:

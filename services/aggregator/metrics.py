@@ -25,8 +25,8 @@ PLANS_INVALID = Counter(
 )
 DLQ_EVENTS = Counter(
     "chargeflow_dlq_events_total",
-    "Records written to charging-plans.dlq",
-    ["service"],
+    "Records a stage could not use, sent to <topic>.dlq; topic: the topic they were read from",
+    ["service", "topic"],
     registry=REGISTRY,
 )
 PLANS_LATE = Counter(
@@ -106,6 +106,42 @@ CONFIG_MISSING = Gauge(
     "chargeflow_aggregator_config_missing",
     "1 while a closed day of this area waits for an auction-config or forecast",
     ["market_area"],
+    registry=REGISTRY,
+)
+CULPRITS = Counter(
+    "chargeflow_auction_culprits_total",
+    "Plans left out of a clearing because the engine failed with them (rejected, reason given)",
+    ["market_area", "phase"],
+    registry=REGISTRY,
+)
+CLEARING_SOLVES = Counter(
+    "chargeflow_auction_isolation_solves_total",
+    "Extra solves spent finding the plans that made a clearing fail",
+    ["market_area"],
+    registry=REGISTRY,
+)
+DAYS_FORGOTTEN = Counter(
+    "chargeflow_aggregator_days_forgotten_total",
+    "(area, day)s dropped from the state after the retention window (tombstoned)",
+    ["expired"],
+    registry=REGISTRY,
+)
+TABLE_ENTRIES = Gauge(
+    "chargeflow_aggregator_table_entries",
+    "Changelog keys held in memory (plan entries and day records), by partition",
+    ["partition"],
+    registry=REGISTRY,
+)
+RESTORED_RECORDS = Gauge(
+    "chargeflow_aggregator_restored_records",
+    "Changelog records read by the last restore of a partition",
+    ["partition"],
+    registry=REGISTRY,
+)
+CHECKPOINTS = Counter(
+    "chargeflow_aggregator_changelog_checkpoints_total",
+    "Live state re-written to the changelog so restores can start after the dead history",
+    [],
     registry=REGISTRY,
 )
 FALLBACKS = Counter(

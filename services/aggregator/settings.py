@@ -27,3 +27,13 @@ class Settings(CommonSettings):
     # At gate closure the leader waits (at most this long, wall seconds) until the intake
     # has forwarded every plan acknowledged before closure, then sends the marker.
     aggregator_closure_wait_s: float = Field(default=30.0, ge=0)
+    # A day leaves the state (tombstones in the changelog) this many clock days after it is
+    # done, or after its delivery day ended if it never got done; never before plans for it
+    # are refused as late (gate closure + marker lookback + 1 day).
+    aggregator_retention_days: int = Field(default=7, ge=0)
+    # At most this many solves per clearing to find the plans the engine fails with.
+    aggregator_isolation_max_solves: int = Field(default=40, ge=2)
+    # Re-write a partition's live state to the changelog (a restore checkpoint) once the
+    # records written since the last one exceed the live ones by this many and by as many
+    # as there are live ones.
+    aggregator_checkpoint_min_records: int = Field(default=10_000, ge=1)

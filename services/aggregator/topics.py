@@ -1,6 +1,7 @@
 """Topic and group names of the aggregator, with the configurable prefix applied.
 
-Besides the public topics of DESIGN §4 the aggregator owns three topics:
+Besides the public topics of DESIGN §4 the aggregator owns three topics (and the dead-letter
+topic ``<topic>.dlq`` of each topic it consumes):
 - ``aggregator-by-day``: plans, cancellations, gate-closure markers, market results and
   what-if commands re-keyed by ``area/day`` so that one partition holds a whole day;
 - ``aggregator-state-changelog`` (compacted): the state table, co-partitioned with it;
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common import kafka
+from services.common.dlq import dlq_topic
 from services.common.kafka import TopicSpec
 
 BY_DAY = "aggregator-by-day"
@@ -82,12 +84,21 @@ class Names:
     def owner_group(self) -> str:
         return f"{self.prefix}{self.group}"
 
+    @property
+    def checkpoint_group(self) -> str:
+        """Holds the changelog restore checkpoints as committed offsets (checkpoint.py)."""
+        return f"{self.prefix}{self.group}-changelog"
+
 
 # Every topic the aggregator reads or writes. by-day and changelog must have the same
 # partition count: the changelog partition of a record is its by-day partition.
+# Each consumed topic has its dead-letter topic (charging-plans.dlq is one of kafka.TOPICS).
 OWN_TOPICS = (
     *kafka.TOPICS,
     TopicSpec(BY_DAY),
     TopicSpec(CHANGELOG, compacted=True),
     TopicSpec(COMMANDS),
+    TopicSpec(dlq_topic(kafka.MARKET_RESULTS)),
+    TopicSpec(dlq_topic(COMMANDS)),
+    TopicSpec(dlq_topic(BY_DAY)),
 )

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -17,6 +24,7 @@ from schemas.config import AuctionConfig, AuctionParameters
 from schemas.market_day import mtu_count, zone
 from schemas.network import ChargingPoint, Node, Vehicle
 from services.aggregator.settings import Settings
+from services.common.embedded import free_port
 
 N_VEHICLES = 60
 
@@ -27,6 +35,7 @@ def config(
     tz: str = "Europe/Warsaw",
     timeout_s: float = 1800.0,
     node_kw: float = 60.0,
+    vehicles: int = N_VEHICLES,
 ) -> AuctionConfig:
     """A small network: two nodes, 12 points, 60 vehicles; a forecast with an evening peak."""
     forecast = {}
@@ -45,7 +54,7 @@ def config(
             for i in range(12)
         ],
         vehicles=[
-            Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0) for i in range(N_VEHICLES)
+            Vehicle(id=f"V{i:03d}", battery_kwh=60.0, max_power_kw=11.0) for i in range(vehicles)
         ],
         price_forecast=forecast,
         parameters=AuctionParameters(market_result_timeout_s=timeout_s),
@@ -222,3 +231,79 @@ def market_service(bootstrap: str, prefix: str, clock: Any) -> Any:
         ),
         clock,
     )
+
+
+class WorkerProcess:
+    def __init__(self, bootstrap: str, prefix: str, log: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "CHARGEFLOW_KAFKA_BOOTSTRAP": bootstrap,
+            "CHARGEFLOW_AGGREGATOR_TOPIC_PREFIX": prefix,
+            "CHARGEFLOW_TOPIC_PARTITIONS": "2",
+            "CHARGEFLOW_AGGREGATOR_SESSION_TIMEOUT_MS": "1000",
+            "CHARGEFLOW_AGGREGATOR_HEARTBEAT_MS": "200",
+            "CHARGEFLOW_AGGREGATOR_TICK_S": "0.1",
+            "CHARGEFLOW_AGGREGATOR_PORT": str(self.port),
+            "CHARGEFLOW_CLOCK_SPEED": "0",
+        }
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, at: datetime) -> None:
+        env = {**self.env, "CHARGEFLOW_CLOCK_START": at.isoformat()}
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "services.aggregator"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    async def ready(self, wait_s: float = 30.0) -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(int(wait_s / 0.1)):
+                assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+                with contextlib.suppress(httpx.HTTPError):
+                    if (
+                        await client.get(f"http://127.0.0.1:{self.port}/readyz")
+                    ).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise TimeoutError("worker not ready")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+async def committed(bootstrap: str, group: str, topic: str) -> dict[int, int | None]:
+    """The group's committed offset per partition of ``topic``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        parts = consumer.partitions_for_topic(topic) or set()
+        return {p: await consumer.committed(TopicPartition(topic, p)) for p in sorted(parts)}
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The true end offset per partition (Tansu's ListOffsets answers low: offsets.py)."""
+    from services.aggregator.offsets import true_end_offsets
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        return {tp.partition: end for tp, end in (await true_end_offsets(consumer, tps)).items()}
+    finally:
+        await consumer.stop()

@@ -3,28 +3,21 @@ no plan lost, none doubled, and the same result as an uninterrupted run."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from schemas.market import MarketResult
 from schemas.market_day import zone
 from services.aggregator.topics import Names
 from services.common.clock import Clock
-from services.common.embedded import free_port
 from services.market.service import MarketService
 from services.market.settings import Settings as MarketSettings
 from tests.integration.aggregator.fleet import (
+    WorkerProcess,
     cancel,
     config,
     engine_result,
@@ -40,52 +33,6 @@ DAY = date(2026, 11, 26)
 TZ = zone("Europe/Warsaw")
 BEFORE = datetime.combine(date(2026, 11, 25), time(10), tzinfo=TZ)
 AFTER = datetime.combine(date(2026, 11, 25), time(12, 0, 1), tzinfo=TZ)
-
-
-class WorkerProcess:
-    def __init__(self, bootstrap: str, prefix: str, log: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "CHARGEFLOW_KAFKA_BOOTSTRAP": bootstrap,
-            "CHARGEFLOW_AGGREGATOR_TOPIC_PREFIX": prefix,
-            "CHARGEFLOW_TOPIC_PARTITIONS": "2",
-            "CHARGEFLOW_AGGREGATOR_SESSION_TIMEOUT_MS": "1000",
-            "CHARGEFLOW_AGGREGATOR_HEARTBEAT_MS": "200",
-            "CHARGEFLOW_AGGREGATOR_TICK_S": "0.1",
-            "CHARGEFLOW_AGGREGATOR_PORT": str(self.port),
-            "CHARGEFLOW_CLOCK_SPEED": "0",
-        }
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, at: datetime) -> None:
-        env = {**self.env, "CHARGEFLOW_CLOCK_START": at.isoformat()}
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.aggregator"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    async def ready(self, wait_s: float = 30.0) -> None:
-        async with httpx.AsyncClient() as client:
-            for _ in range(int(wait_s / 0.1)):
-                assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
-                with contextlib.suppress(httpx.HTTPError):
-                    if (
-                        await client.get(f"http://127.0.0.1:{self.port}/readyz")
-                    ).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise TimeoutError("worker not ready")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.aggregator import checker, topics
 from tests.unit.aggregator.test_clearing import CFG, DAY, stored
 
@@ -13,3 +15,35 @@ def test_valid_plans_get_their_by_day_key_and_the_rest_none() -> None:
     verdicts = checker.check_batch(config, [valid, unknown_vehicle, b"garbage", b""])
     assert verdicts[0] == (topics.KIND_PLAN, f"PL/{DAY.isoformat()}", str(CFG.event_id))
     assert verdicts[1:] == [None, None, None]  # the parent names every error (DLQ)
+
+
+def test_a_record_whose_check_raises_gets_none_and_the_others_their_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = checker.plan_errors
+    poison = stored(2).plan_id
+
+    def breaks_on_one(plan, ctx, bounds):  # type: ignore[no-untyped-def]
+        if str(plan.plan_id) == poison:
+            raise OverflowError("date value out of range")  # as for a day near date.max
+        return real(plan, ctx, bounds)
+
+    monkeypatch.setattr(checker, "plan_errors", breaks_on_one)
+    valid = stored(0).raw
+    config = {CFG.market_area: CFG.model_dump_json().encode()}
+    verdicts = checker.check_batch(config, [valid, stored(2).raw, valid])
+    assert verdicts[0] == verdicts[2] == (topics.KIND_PLAN, "PL/2026-11-26", str(CFG.event_id))
+    assert verdicts[1] is None
+
+
+def test_non_finite_numbers_are_named_by_field() -> None:
+    from schemas.events import PlanSubmitted
+
+    raw = stored(0).raw.replace(b'"price_eur_mwh":300.0', b'"price_eur_mwh":-Infinity')
+    plan = PlanSubmitted.model_validate_json(
+        raw.replace(b'"bid":', b'"initial_soc_kwh":1e999,"bid":')
+    )
+    assert [e.loc for e in checker.non_finite(plan)] == ["initial_soc_kwh", "bid[0].price_eur_mwh"]
+    assert checker.non_finite(PlanSubmitted.model_validate_json(stored(0).raw)) == []
+    config = {CFG.market_area: CFG.model_dump_json().encode()}
+    assert checker.check_batch(config, [raw]) == [None]  # the parent names the field (DLQ)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import orjson
+import pytest
 
 from schemas.config import AuctionConfig
 from schemas.market import MarketResult
@@ -100,3 +102,71 @@ def test_auction_body_equals_a_validated_body_and_is_built_once() -> None:
     assert prep.bodies is prep.bodies  # phase 1, phase 2 and what-ifs share them
     inst = c.instance(CFG, prep, [80.0] * 24, None)
     assert all(type(p) is PlanBody for p in inst.plans)
+
+
+def forged(s: c.Stored, **changes: object) -> c.Stored:
+    """As if written straight to the by-day topic with the intake's "validated" header."""
+    return replace(s, validated_with=str(CFG.event_id), **changes)  # type: ignore[arg-type]
+
+
+def breaking_plan(i: int) -> c.Stored:
+    """A plan the instance check lets through and the engine's solver fails with."""
+    doc = orjson.loads(stored(i).raw)
+    doc["bid"][0]["energy_kwh"] = 1e20
+    return forged(stored(i), raw=orjson.dumps(doc))
+
+
+def test_a_plan_that_breaks_the_engine_is_rejected_and_the_rest_clear_as_without_it() -> None:
+    honest = [forged(stored(i)) for i in range(3)]
+    forecast = CFG.forecast_for(DAY) or []
+    prep = c.prepare("PL", DAY, CFG, [*honest, breaking_plan(3)])
+    with pytest.raises(Exception, match="numbers too large"):  # it really breaks the engine
+        c.solve(CFG, prep, 1, forecast)
+
+    result, cleared, solves = c.clear_day(CFG, prep, 1, forecast)
+    without = c.prepare("PL", DAY, CFG, honest)
+    assert result == c.solve(CFG, without, 1, forecast)  # the same run as without it
+    assert [str(p.plan_id) for p in cleared.plans] == [s.plan_id for s in honest]
+    (culprit, reasons), *rest = cleared.rejected
+    assert not rest and str(culprit.plan_id) == breaking_plan(3).plan_id
+    assert reasons[0].reason.startswith("clearing_failed: FlowError: min-cost flow failed")
+    assert solves <= 1 + 1 + 2 + 1  # full, empty, log2(4) bisection steps, the rest
+    assert cleared.run_id == prep.run_id  # the day's run: same ids on a replay
+
+    # Phase 2 after a restart: the plan is stored as excluded and stays out, in one solve.
+    marked = forged(breaking_plan(3), excluded=tuple(reasons))
+    again = c.prepare("PL", DAY, CFG, [*honest, marked])
+    res2, cleared2, solves2 = c.clear_day(CFG, again, 2, [80.0] * 24, [1.0] * 24)
+    assert solves2 == 1
+    assert [(str(p.plan_id), why) for p, why in cleared2.rejected] == [(marked.plan_id, reasons)]
+    got = c.decisions(cleared2, res2, again.run_id, NOW)
+    want = c.decisions(without, c.solve(CFG, without, 2, [80.0] * 24, [1.0] * 24), "r", NOW)
+    assert {str(d.plan_id): (d.status, d.accepted_kwh, d.allocations) for d in got} == {
+        str(d.plan_id): (d.status, d.accepted_kwh, d.allocations) for d in want
+    } | {marked.plan_id: ("rejected", 0.0, [])}
+
+
+def test_a_stored_plan_that_does_not_parse_is_rejected_by_its_identity() -> None:
+    pid = str(uuid.UUID(int=77))
+    junk = c.Stored(pid, 3, "V3", 9, b'{"plan_id": "%s", "bid": []}' % pid.encode())
+    prep = c.prepare("PL", DAY, CFG, [stored(0), junk])
+    assert [str(p.plan_id) for p in prep.plans] == [stored(0).plan_id]
+    (decision,) = [d for d in c.decisions(prep, None, "r", NOW) if str(d.plan_id) == pid]
+    assert (decision.vehicle_id, decision.revision, decision.status) == ("V3", 3, "rejected")
+    assert decision.reasons and decision.requested_kwh == 0.0
+
+
+def test_non_finite_numbers_are_rejected_even_when_marked_as_validated() -> None:
+    raw = stored(1).raw.replace(b'"price_eur_mwh":300.0', b'"price_eur_mwh":Infinity')
+    doc = orjson.loads(stored(2).raw)
+    doc["stops"][0]["trip_kwh_after"] = 1.0
+    raw2 = orjson.dumps(doc).replace(b'"trip_kwh_after":1.0', b'"trip_kwh_after":1e400')
+    prep = c.prepare(
+        "PL", DAY, CFG, [forged(stored(0)), forged(stored(1), raw=raw), forged(stored(2), raw=raw2)]
+    )
+    assert [str(p.plan_id) for p in prep.plans] == [stored(0).plan_id]
+    locs = {str(p.plan_id): [e.loc for e in errs] for p, errs in prep.rejected}
+    assert locs == {
+        stored(1).plan_id: ["bid[0].price_eur_mwh"],
+        stored(2).plan_id: ["stops[0].trip_kwh_after"],
+    }

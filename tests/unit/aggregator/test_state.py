@@ -57,3 +57,64 @@ def test_changelog_replay_rebuilds_the_same_state() -> None:
     }
     assert day.record == DayRecord("bid", "2026-11-25T12:00:00+01:00", "x", "r")
     assert back.live_count(0) == 1
+
+
+def test_a_forgotten_day_leaves_nothing_in_memory_nor_after_a_restore() -> None:
+    t, other = Table(), ("PL", date(2026, 11, 27))
+    changes = [t.submit(0, AD, f"p{i}", 0, "V", i, b"{}")[1] for i in range(3)]
+    changes.append(t.cancel(0, AD, "p1", 0, "V", 9)[1])
+    changes.append(t.set_record(0, AD, DayRecord("done", "2026-11-25T12:00:00+01:00", "x")))
+    changes.append(t.submit(0, other, "q", 0, "W", 10, b"{}")[1])
+    tombstones = t.forget(0, AD)
+    assert [k for k, _ in tombstones] == [
+        b"PL/2026-11-26/p/p0",
+        b"PL/2026-11-26/p/p1",
+        b"PL/2026-11-26/p/p2",
+        b"PL/2026-11-26/d",  # the day key last
+    ]
+    assert all(v is None for _, v in tombstones)
+    assert [ad for _, ad, _ in t.days()] == [other] and t.entry_count(0) == 1
+    back = replay([c for c in changes if c is not None] + tombstones)
+    assert [ad for _, ad, _ in back.days()] == [other]  # no empty day left behind
+    assert back.live_count(0) == 1 and back.entry_count(0) == 1
+    assert t.forget(0, AD) == []  # forgetting twice writes nothing
+
+
+def test_a_day_written_again_after_its_tombstones_comes_back() -> None:
+    t = Table()
+    history = [t.submit(0, AD, "a", 0, "V", 0, b"{}")[1], *t.forget(0, AD)]
+    history.append(t.submit(0, AD, "b", 0, "V", 1, b"{}")[1])
+    back = replay([c for c in history if c is not None])
+    assert list(back.day(0, AD).plans) == ["b"]
+
+
+def test_an_exclusion_survives_the_changelog_and_is_written_once() -> None:
+    t = Table()
+    change = t.submit(0, AD, "a", 0, "V", 0, b"{}")[1]
+    excluded = t.exclude(0, AD, "a", [("bid[0]", "clearing_failed: FlowError")])
+    assert change is not None and excluded is not None
+    assert t.exclude(0, AD, "a", [("", "again")]) is None
+    assert t.exclude(0, AD, "gone", [("", "x")]) is None
+    back = replay([change, excluded])
+    assert back.day(0, AD).plans["a"].excluded == (("bid[0]", "clearing_failed: FlowError"),)
+
+
+def test_the_live_entries_rebuild_the_same_table() -> None:
+    t = Table()
+    t.submit(0, AD, "a", 2, "V", 0, b'{"x": 1}', "cfg-1")
+    t.submit(0, AD, "b", 0, "W", 1, b"{}")
+    t.cancel(0, AD, "b", 0, "W", 2)
+    t.exclude(0, AD, "a", [("", "why")])
+    t.set_record(0, AD, DayRecord("bid", "2026-11-25T12:00:00+01:00", "x", "r", done_at=None))
+    entries = list(t.entries(0))
+    assert len(entries) == t.entry_count(0) == 3
+    back = replay(entries)
+    assert back.day(0, AD).plans == t.day(0, AD).plans
+    assert back.day(0, AD).record == t.day(0, AD).record
+    assert back.live_count(0) == t.live_count(0) == 1
+
+
+def test_a_day_record_with_fields_from_a_newer_version_still_restores() -> None:
+    value = b'{"status": "done", "gate_closure": "g", "closed_at": "c", "new_field": 1}'
+    back = replay([(b"PL/2026-11-26/d", value)])
+    assert back.day(0, AD).record == DayRecord("done", "g", "c")
