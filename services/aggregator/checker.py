@@ -10,9 +10,11 @@ validate inline, DLQ with every reason): invalid input is rare and gets the full
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 import signal
+from datetime import datetime
 
 from schemas.base import FieldError
 from schemas.config import AuctionConfig
@@ -20,6 +22,7 @@ from schemas.context import ValidationContext
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.fastcheck import Bounds, plan_errors
 from schemas.market import area_day_key
+from schemas.market_day import delivery_day_of
 from schemas.parsing import parse_plan_event
 from services.aggregator import topics
 
@@ -57,23 +60,31 @@ def non_finite(plan: PlanSubmitted) -> list[FieldError]:
     return errors
 
 
-def check_batch(configs: dict[str, bytes], values: list[bytes]) -> list[Verdict]:
+def check_batch(
+    configs: dict[str, bytes], values: list[bytes], now: datetime | None = None
+) -> list[Verdict]:
+    """``now``: the parent's clock; plans beyond the area's planning horizon from it are
+    invalid (the parent's inline path then names the error)."""
     for area, raw in configs.items():
         config = AuctionConfig.model_validate_json(raw)
         _CONTEXTS[area] = (str(config.event_id), ValidationContext.from_config(config))
+    today: dict[str, tuple[str, ValidationContext]] = {}
+    for area, (config_id, ctx) in _CONTEXTS.items():
+        local = None if now is None else delivery_day_of(now, ctx.timezone)
+        today[area] = (config_id, dataclasses.replace(ctx, today=local))
     out: list[Verdict] = []
     for value in values:
         try:
-            out.append(_verdict(value))
+            out.append(_verdict(value, today))
         except Exception:  # the parent's inline path says why, and dead-letters it
             out.append(None)
     return out
 
 
-def _verdict(value: bytes) -> Verdict:
+def _verdict(value: bytes, contexts: dict[str, tuple[str, ValidationContext]]) -> Verdict:
     event = parse_plan_event(value)[0] if value else None
     if isinstance(event, PlanSubmitted):
-        known = _CONTEXTS.get(event.market_area)
+        known = contexts.get(event.market_area)
         if non_finite(event) or (known is not None and plan_errors(event, known[1], _BOUNDS)):
             return None
         key = area_day_key(event.market_area, event.delivery_day)

@@ -31,6 +31,7 @@ from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled, PlanSubmitted, WhatIfRequested
 from schemas.market import MarketResult, area_day_key
+from schemas.market_day import delivery_day_of
 from schemas.parsing import errors_from, parse_plan_event
 from schemas.validation import validate_plan
 from services.aggregator import metrics as m
@@ -110,13 +111,15 @@ class Intake:
         )
 
     def _context(self, area: str) -> tuple[ValidationContext | None, str | None]:
-        """The validation context of the area's config and that config's event id."""
+        """The validation context of the area's config and that config's event id; its
+        planning horizon counts from the area's local date on the clock (DESIGN §5)."""
         config = self.configs.get(area)
         if config is None:
             return None, None
+        today = delivery_day_of(self.clock.now(), config.timezone)
         cached = self.contexts.get(area)
-        if cached is None or cached[0] is not config:
-            cached = (config, ValidationContext.from_config(config))
+        if cached is None or cached[0] is not config or cached[1].today != today:
+            cached = (config, ValidationContext.from_config(config, today=today))
             self.contexts[area] = cached
         return cached[1], str(config.event_id)
 
@@ -176,7 +179,8 @@ class Intake:
         values = [r.value or b"" for r in records]
         loop = asyncio.get_running_loop()
         try:
-            verdicts = await loop.run_in_executor(self.pool, check_batch, updates, values)
+            now = self.clock.now()
+            verdicts = await loop.run_in_executor(self.pool, check_batch, updates, values, now)
         except Exception as exc:
             # The helper failed for the whole poll (it died, or a config did not load in
             # it): check these records inline, each on its own, and start a new helper.

@@ -118,10 +118,11 @@ async def test_hostile_records_go_to_their_dlq_and_the_day_clears_as_without_the
         assert any(r["loc"].startswith("stops[0].trip_kwh_after") for r in reasons), reasons
     assert plan_letters[big[: 256 * 1024]]["value_truncated"] is True
     assert plan_letters[b""]["reasons"][0]["reason"].startswith("empty record value")
-    # Days at the ends of the calendar: the plan is readable, so its vehicle hears it too.
-    decisions = await read_until(kafka_bootstrap, n.decisions, lambda v: len(v) >= 2)
-    far = {orjson.loads(plans_topic[k])["plan_id"] for k in ("last day", "first day")}
-    assert far <= {d["plan_id"] for d in decisions if d["status"] == "rejected"}
+    # Days at the ends of the calendar are outside the schema's day range (2000..2999): the
+    # dead letter names the field (no decision: no event can carry such a day).
+    for name in ("last day", "first day"):
+        reasons = plan_letters[plans_topic[name]]["reasons"]
+        assert any(r["loc"] == "delivery_day" for r in reasons), reasons
 
     market_dlq = f"{n.market}.dlq"
     market_letters = by_value(
@@ -178,8 +179,8 @@ async def test_a_plan_that_breaks_the_engine_is_rejected_and_the_others_clear_as
 ):
     """Plans written straight to the by-day topic, never checked by the intake, with the
     intake's "validated with this config" header forged: one the engine's instance check
-    refuses, one its solver fails on (numbers too large). Before, either rejected every
-    plan of the day."""
+    refuses, one its solver failed on (numbers too large: now out of the schema's bounds, so
+    refused when the day is prepared). Before, either rejected every plan of the day."""
     n = Names(prefix)
     cfg = config(days=[DAY])
     await send_all(producer, n.config, [(b"PL", cfg.model_dump_json().encode())])
@@ -208,7 +209,8 @@ async def test_a_plan_that_breaks_the_engine_is_rejected_and_the_others_clear_as
     by_plan = {d["plan_id"]: d for d in decisions}
     solver = by_plan[breaks_solver["plan_id"]]
     assert solver["status"] == "rejected"
-    assert solver["reasons"][0]["reason"].startswith("clearing_failed: FlowError")
+    assert solver["reasons"][0]["loc"] == "bid[0].energy_kwh"
+    assert "10000" in solver["reasons"][0]["reason"]
     point = by_plan[unknown_point["plan_id"]]
     assert point["status"] == "rejected"
     assert point["reasons"][0]["loc"] == "stops[0].charging_point_id"
@@ -231,4 +233,4 @@ async def test_a_plan_that_breaks_the_engine_is_rejected_and_the_others_clear_as
     culprits = metrics.REGISTRY.get_sample_value(
         "chargeflow_auction_culprits_total", {"market_area": "PL", "phase": "1"}
     )
-    assert culprits is not None and culprits >= 2
+    assert culprits is not None and culprits >= 1  # the unknown point (the huge bid: bounds)
