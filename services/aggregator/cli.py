@@ -21,7 +21,8 @@ from schemas.config import AuctionConfig
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common import registry, stackfile
-from services.common.kafka import TOPICS, ensure_topics, make_producer
+from services.common.kafka import AUCTION_CONFIG, TopicSpec, ensure_topics, make_producer
+from services.common.kafka_access import Broker
 from services.common.settings import load_settings
 
 app = typer.Typer(help="Auction configuration (auction-config topic).", no_args_is_help=True)
@@ -57,9 +58,12 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
 
 
 async def publish(
-    bootstrap: str, names: Names, config: AuctionConfig, partitions: int = 4, replicas: int = 1
+    bootstrap: Broker, names: Names, config: AuctionConfig, partitions: int = 4, replicas: int = 1
 ) -> None:
-    await ensure_topics(bootstrap, TOPICS, partitions, replicas, prefix=names.prefix)
+    # Only the topic it writes: the publisher's principal (the decisions service's, under
+    # ACLs) may not even see the others.
+    topic = TopicSpec(AUCTION_CONFIG, compacted=True)
+    await ensure_topics(bootstrap, (topic,), partitions, replicas, prefix=names.prefix)
     producer = make_producer(bootstrap)
     await producer.start()
     try:
@@ -104,7 +108,7 @@ def publish_cmd(
     names = Names(settings.aggregator_topic_prefix, settings.aggregator_group)
     asyncio.run(
         publish(
-            stackfile.kafka_bootstrap(settings),
+            stackfile.kafka_access(settings),
             names,
             config,
             settings.topic_partitions,

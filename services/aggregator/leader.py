@@ -24,6 +24,7 @@ from services.aggregator import topics
 from services.aggregator.clearing import event_uuid
 from services.aggregator.offsets import true_end_offsets
 from services.aggregator.owner import Owner
+from services.common.kafka import make_consumer
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +117,12 @@ class Leader:
         log.info("gate-closure marker sent for %s/%s (closure %s)", area, day, closure.isoformat())
 
     async def run(self) -> None:
-        self.probe = AIOKafkaConsumer(
-            bootstrap_servers=self.o.s.kafka_bootstrap,
+        self.probe = make_consumer(
+            self.o.s.kafka_access(),
             group_id=self.o.names.intake_group,
             enable_auto_commit=False,
         )
-        self.ends = AIOKafkaConsumer(
-            bootstrap_servers=self.o.s.kafka_bootstrap, enable_auto_commit=False
-        )
+        self.ends = make_consumer(self.o.s.kafka_access(), enable_auto_commit=False)
         await self.probe.start()
         await self.ends.start()
         try:

@@ -64,7 +64,7 @@ class _Recover(ConsumerRebalanceListener):  # type: ignore[misc]
         for p in set(o.table.partitions) - now:
             o.table.drop(p)
         kept = now & self.revoked & set(o.table.partitions)
-        await restore(o.s.kafka_bootstrap or "", o.names.changelog, sorted(now - kept), o.table)
+        await restore(o.s.kafka_access(), o.names.changelog, sorted(now - kept), o.table)
         o.assigned = now
         o.runs.forget_cache()
         if o.consumer is not None and assigned:
@@ -125,7 +125,7 @@ class Owner:
     async def run(self) -> None:
         s = self.s
         self.consumer = consumer = make_group_consumer(
-            bootstrap=s.kafka_bootstrap or "",  # checked at start-up
+            bootstrap=s.kafka_access(),
             group_id=self.names.owner_group,
             session_timeout_ms=s.aggregator_session_timeout_ms,
             heartbeat_ms=s.aggregator_heartbeat_ms,

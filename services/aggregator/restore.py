@@ -5,21 +5,23 @@ from __future__ import annotations
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from services.aggregator.offsets import true_end_offsets
 from services.aggregator.state import Table
+from services.common.kafka import make_consumer
+from services.common.kafka_access import Broker
 
 log = logging.getLogger(__name__)
 
 
-async def restore(bootstrap: str, changelog: str, partitions: list[int], table: Table) -> int:
+async def restore(bootstrap: Broker, changelog: str, partitions: list[int], table: Table) -> int:
     """Read the changelog partitions from the beginning to their current end; return count."""
     if not partitions:
         return 0
     t0 = time.perf_counter()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = make_consumer(
+        bootstrap,
         enable_auto_commit=False,
         max_partition_fetch_bytes=16 * 1024 * 1024,
     )
