@@ -41,7 +41,10 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
         if facts is None:
             raise LookupError(f"market area {area!r} is not in the registry")
         nodes, points = await registry.network(conn, area)
-        rows = await conn.fetch("SELECT id, battery_kwh, max_power_kw FROM vehicles ORDER BY id")
+        rows = await conn.fetch(
+            "SELECT v.id, v.battery_kwh, v.max_power_kw, u.name AS owner "
+            "FROM vehicles v JOIN users u ON u.id = v.owner_id ORDER BY v.id"
+        )
     finally:
         await conn.close()
     return {
@@ -53,7 +56,12 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
         "price_max_eur_mwh": facts.price_max_eur_mwh,
         "nodes": [n.model_dump() for n in nodes],
         "charging_points": [p.model_dump() for p in points],
-        "vehicles": [dict(r) for r in rows],
+        "vehicles": [
+            {"id": r["id"], "battery_kwh": r["battery_kwh"], "max_power_kw": r["max_power_kw"]}
+            for r in rows
+        ],
+        # Who may publish each vehicle's plans straight to charging-plans.direct.<owner>.
+        "vehicle_owners": {r["id"]: r["owner"] for r in rows},
     }
 
 
