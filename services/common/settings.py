@@ -98,7 +98,9 @@ class CommonSettings(BaseSettings):
             "SSL",
             "SASL_SSL",
         ):
-            raise ValueError("a client certificate needs CHARGEFLOW_KAFKA_SECURITY_PROTOCOL=SSL")
+            raise ValueError(
+                "a client certificate needs CHARGEFLOW_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"
+            )
         return self
 
     def kafka_access(self, bootstrap: str | None = None) -> BrokerAccess:
@@ -126,7 +128,7 @@ class ConfigError(SystemExit):
 S = TypeVar("S", bound=BaseSettings)
 
 
-# Values of these names are never shown, whatever their type (DESIGN §7 issue 10 item 7).
+# Values of settings named like these are never shown, whatever their type.
 _SECRET_NAME = re.compile(r"pass(word|wd)?|secret|token|credential|api_?key", re.IGNORECASE)
 # user:password@ in a URL (postgresql://u:pw@h/db) and password=... in its query string.
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/?#\s]*@", re.I)
