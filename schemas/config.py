@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from schemas.base import AreaCode, DeliveryDay, Event, Model, Price
+from schemas.base import AreaCode, DeliveryDay, Event, Id64, Model, Price
 from schemas.market_day import (
     DEFAULT_GATE_CLOSURE,
     DEFAULT_MTU_MINUTES,
@@ -77,6 +77,11 @@ class AuctionConfig(Event):
     nodes: list[Node] = Field(default_factory=list)
     charging_points: list[ChargingPoint] = Field(default_factory=list)
     vehicles: list[Vehicle] = Field(default_factory=list)
+    vehicle_owners: dict[Id64, str] = Field(
+        default_factory=dict,
+        description="Vehicle id -> its owner's user name (the registry's). A plan read from "
+        "charging-plans.direct.<user> is accepted only for that user's vehicles",
+    )
     price_forecast: dict[DeliveryDay, list[Price]] = Field(
         default_factory=dict, description="Per delivery day, one price (EUR/MWh) per MTU"
     )
@@ -109,6 +114,10 @@ class AuctionConfig(Event):
             dupes = sorted(i for i, k in Counter(ids).items() if k > 1)
             if dupes:
                 problems.append(f"duplicate {kind} ids: {', '.join(dupes)}")
+        vehicle_ids = {v.id for v in self.vehicles}
+        strays = sorted(v for v in self.vehicle_owners if v not in vehicle_ids)
+        if strays:
+            problems.append(f"vehicle_owners: unknown vehicles {', '.join(strays[:10])}")
         node_ids = {n.id for n in self.nodes}
         for i, p in enumerate(self.charging_points):
             if p.node_id not in node_ids:

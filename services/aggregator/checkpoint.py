@@ -26,18 +26,19 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.common.kafka import make_consumer
+from services.common.kafka_access import Broker
+
 log = logging.getLogger(__name__)
 
 CHECKPOINT_KEY = b"~checkpoint"  # not an {area}/{day}/... key: the restore skips it
 
 
 async def read_checkpoints(
-    bootstrap: str, group: str, changelog: str, partitions: list[int]
+    bootstrap: Broker, group: str, changelog: str, partitions: list[int]
 ) -> dict[int, int]:
     """partition -> offset its restore may start at (absent: from the beginning)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
+    consumer = make_consumer(bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         out = {}
@@ -53,16 +54,14 @@ async def read_checkpoints(
 class CheckpointWriter:
     """Stores checkpoints: commits in the checkpoint group, never fetching anything."""
 
-    def __init__(self, bootstrap: str, group: str, changelog: str) -> None:
+    def __init__(self, bootstrap: Broker, group: str, changelog: str) -> None:
         self.bootstrap = bootstrap
         self.group = group
         self.changelog = changelog
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False
-        )
+        self.consumer = make_consumer(self.bootstrap, group_id=self.group, enable_auto_commit=False)
         await self.consumer.start()
 
     async def stop(self) -> None:

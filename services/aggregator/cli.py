@@ -21,7 +21,8 @@ from schemas.config import AuctionConfig
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common import registry, stackfile
-from services.common.kafka import TOPICS, ensure_topics, make_producer
+from services.common.kafka import AUCTION_CONFIG, TopicSpec, ensure_topics, make_producer
+from services.common.kafka_access import Broker
 from services.common.settings import load_settings
 
 app = typer.Typer(help="Auction configuration (auction-config topic).", no_args_is_help=True)
@@ -40,7 +41,10 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
         if facts is None:
             raise LookupError(f"market area {area!r} is not in the registry")
         nodes, points = await registry.network(conn, area)
-        rows = await conn.fetch("SELECT id, battery_kwh, max_power_kw FROM vehicles ORDER BY id")
+        rows = await conn.fetch(
+            "SELECT v.id, v.battery_kwh, v.max_power_kw, u.name AS owner "
+            "FROM vehicles v JOIN users u ON u.id = v.owner_id ORDER BY v.id"
+        )
     finally:
         await conn.close()
     return {
@@ -52,14 +56,22 @@ async def from_registry(url: str, area: str) -> dict[str, Any]:
         "price_max_eur_mwh": facts.price_max_eur_mwh,
         "nodes": [n.model_dump() for n in nodes],
         "charging_points": [p.model_dump() for p in points],
-        "vehicles": [dict(r) for r in rows],
+        "vehicles": [
+            {"id": r["id"], "battery_kwh": r["battery_kwh"], "max_power_kw": r["max_power_kw"]}
+            for r in rows
+        ],
+        # Who may publish each vehicle's plans straight to charging-plans.direct.<owner>.
+        "vehicle_owners": {r["id"]: r["owner"] for r in rows},
     }
 
 
 async def publish(
-    bootstrap: str, names: Names, config: AuctionConfig, partitions: int = 4, replicas: int = 1
+    bootstrap: Broker, names: Names, config: AuctionConfig, partitions: int = 4, replicas: int = 1
 ) -> None:
-    await ensure_topics(bootstrap, TOPICS, partitions, replicas, prefix=names.prefix)
+    # Only the topic it writes: the publisher's principal (the decisions service's, under
+    # ACLs) may not even see the others.
+    topic = TopicSpec(AUCTION_CONFIG, compacted=True)
+    await ensure_topics(bootstrap, (topic,), partitions, replicas, prefix=names.prefix)
     producer = make_producer(bootstrap)
     await producer.start()
     try:
@@ -104,7 +116,7 @@ def publish_cmd(
     names = Names(settings.aggregator_topic_prefix, settings.aggregator_group)
     asyncio.run(
         publish(
-            stackfile.kafka_bootstrap(settings),
+            stackfile.kafka_access(settings),
             names,
             config,
             settings.topic_partitions,

@@ -14,12 +14,14 @@ from pydantic import ValidationError
 
 from schemas.config import AuctionConfig
 from services.aggregator.offsets import true_end_offsets
+from services.common.kafka import make_consumer
+from services.common.kafka_access import Broker
 
 log = logging.getLogger(__name__)
 
 
 class ConfigView:
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: Broker, topic: str) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.configs: dict[str, AuctionConfig] = {}
@@ -45,8 +47,8 @@ class ConfigView:
         log.info("auction-config for %s in force (event %s)", config.market_area, config.event_id)
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+        consumer = make_consumer(
+            self.bootstrap,
             enable_auto_commit=False,
             max_partition_fetch_bytes=self.max_fetch_bytes,
             fetch_max_bytes=self.max_fetch_bytes,

@@ -1,5 +1,7 @@
 """Intake stage: read ``charging-plans`` (and market results, operator commands), check every
-event, and re-key what is valid by ``area/day`` onto the by-day topic.
+event, and re-key what is valid by ``area/day`` onto the by-day topic. Plans published
+straight to ``charging-plans.direct.<producer>`` pass the ownership gate of
+``services.aggregator.direct`` first.
 
 Invalid input never stops the stream: it goes to the DLQ of the topic it was read from
 (``charging-plans.dlq``, ``market-results.dlq``, ``auction-commands.dlq``) as a RejectedEvent
@@ -34,8 +36,8 @@ from schemas.market import MarketResult, area_day_key
 from schemas.market_day import delivery_day_of
 from schemas.parsing import errors_from, parse_plan_event
 from schemas.validation import validate_plan
+from services.aggregator import direct, topics
 from services.aggregator import metrics as m
-from services.aggregator import topics
 from services.aggregator.batching import Batches, CommitPipeline
 from services.aggregator.checker import Verdict, check_batch, init_child, non_finite
 from services.aggregator.clearing import rejection
@@ -93,6 +95,7 @@ class Intake:
         self.consumer: AIOKafkaConsumer | None = None
         self.contexts: dict[str, tuple[object, ValidationContext]] = {}
         self.out = Batches(producer)
+        self.direct = direct.DirectPlans(settings, names, self.out, configs, clock)
         self.commits: CommitPipeline | None = None
         self.first_record_at: float | None = None
         # Parsing and validation run in a helper process (settings: 0 = inline).
@@ -126,10 +129,9 @@ class Intake:
     async def run(self) -> None:
         n = self.names
         self.consumer = consumer = make_group_consumer(
-            n.plans,
-            n.market,
-            n.commands,
-            bootstrap=self.s.kafka_bootstrap or "",  # checked at start-up
+            pattern=direct.intake_pattern(n),  # plans, market, commands, direct topics
+            bootstrap=self.s.kafka_access(),
+            metadata_max_age_ms=direct.DISCOVERY_MS,
             group_id=n.intake_group,
             session_timeout_ms=self.s.aggregator_session_timeout_ms,
             heartbeat_ms=self.s.aggregator_heartbeat_ms,
@@ -243,6 +245,9 @@ class Intake:
     async def handle(self, r: ConsumerRecord[bytes, bytes]) -> None:
         if r.topic == self.names.plans:
             await self._plan(r)
+        elif (producer := self.direct.producer_of(r.topic)) is not None:
+            if await self.direct.screen(r, producer):  # only the producer's own vehicles
+                await self._plan(r)
         elif r.topic == self.names.market:
             await self._forward_readable(r, MarketResult, topics.KIND_MARKET, "market result")
         else:

@@ -1,10 +1,11 @@
 """The leader's gate-closure timer: one marker per (area, day) into the by-day topic.
 
 The leader is whoever owns partition 0 of the by-day topic. When a day's gate closure has
-passed on the clock, it notes the end offsets of ``charging-plans`` and waits until the
-intake group has committed past them (so every plan acknowledged before closure is on the
-by-day topic, ahead of the marker), at most ``aggregator_closure_wait_s``; then it sends
-the marker with the day's key, into the day's partition. Markers may be sent twice (a new
+passed on the clock, it notes the end offsets of ``charging-plans`` and of the direct
+producers' topics and waits until the intake group has committed past them (so every plan
+acknowledged before closure is on the by-day topic, ahead of the marker), at most
+``aggregator_closure_wait_s``; then it sends the marker with the day's key, into the day's
+partition. Markers may be sent twice (a new
 leader does not know what the old one sent); the owner ignores duplicates.
 """
 
@@ -20,10 +21,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas.events import GateClosureMarker
 from schemas.market import area_day_key
 from schemas.market_day import next_delivery_day
-from services.aggregator import topics
+from services.aggregator import direct, topics
 from services.aggregator.clearing import event_uuid
 from services.aggregator.offsets import true_end_offsets
 from services.aggregator.owner import Owner
+from services.common.kafka import make_consumer
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +69,13 @@ class Leader:
 
     async def _snapshot(self) -> dict[TopicPartition, int]:
         assert self.ends is not None
-        parts = self.ends.partitions_for_topic(self.o.names.plans)
-        if not parts:
-            await self.ends.topics()  # refreshes metadata of every topic
-            parts = self.ends.partitions_for_topic(self.o.names.plans) or set()
-        tps = [TopicPartition(self.o.names.plans, p) for p in sorted(parts)]
+        # charging-plans and every direct producer's topic; topics() refreshes the metadata.
+        names = direct.plan_topics(self.o.names, await self.ends.topics())
+        tps = [
+            TopicPartition(t, p)
+            for t in names
+            for p in sorted(self.ends.partitions_for_topic(t) or ())
+        ]
         if not tps:
             return {}
         self.ends.assign(tps)
@@ -120,14 +124,12 @@ class Leader:
         log.info("gate-closure marker sent for %s/%s (closure %s)", area, day, closure.isoformat())
 
     async def run(self) -> None:
-        self.probe = AIOKafkaConsumer(
-            bootstrap_servers=self.o.s.kafka_bootstrap,
+        self.probe = make_consumer(
+            self.o.s.kafka_access(),
             group_id=self.o.names.intake_group,
             enable_auto_commit=False,
         )
-        self.ends = AIOKafkaConsumer(
-            bootstrap_servers=self.o.s.kafka_bootstrap, enable_auto_commit=False
-        )
+        self.ends = make_consumer(self.o.s.kafka_access(), enable_auto_commit=False)
         await self.probe.start()
         await self.ends.start()
         try:

@@ -91,7 +91,7 @@ class _Recover(ConsumerRebalanceListener):  # type: ignore[misc]
             o.table.drop(p)
         kept = now & self.revoked & set(o.table.partitions)
         todo = sorted(now - kept)
-        bootstrap = o.s.kafka_bootstrap or ""
+        bootstrap = o.s.kafka_access()
         start = await read_checkpoints(bootstrap, o.names.checkpoint_group, o.names.changelog, todo)
         counts = await restore(bootstrap, o.names.changelog, todo, o.table, start)
         for p, n in counts.items():
@@ -130,7 +130,7 @@ class Owner:
         # Changelog records per partition since its last checkpoint (or read by its restore).
         self.written: dict[int, int] = {}
         self.checkpoints = CheckpointWriter(
-            settings.kafka_bootstrap or "", names.checkpoint_group, names.changelog
+            settings.kafka_access(), names.checkpoint_group, names.changelog
         )
         self._expired_at = 0.0
 
@@ -163,7 +163,7 @@ class Owner:
     async def run(self) -> None:
         s = self.s
         self.consumer = consumer = make_group_consumer(
-            bootstrap=s.kafka_bootstrap or "",  # checked at start-up
+            bootstrap=s.kafka_access(),
             group_id=self.names.owner_group,
             session_timeout_ms=s.aggregator_session_timeout_ms,
             heartbeat_ms=s.aggregator_heartbeat_ms,

@@ -10,18 +10,20 @@ from __future__ import annotations
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from services.aggregator import metrics as m
 from services.aggregator.checkpoint import CHECKPOINT_KEY
 from services.aggregator.offsets import true_end_offsets
 from services.aggregator.state import Table
+from services.common.kafka import make_consumer
+from services.common.kafka_access import Broker
 
 log = logging.getLogger(__name__)
 
 
 async def restore(
-    bootstrap: str,
+    bootstrap: Broker,
     changelog: str,
     partitions: list[int],
     table: Table,
@@ -33,8 +35,8 @@ async def restore(
         return {}
     start = start or {}
     t0 = time.perf_counter()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = make_consumer(
+        bootstrap,
         enable_auto_commit=False,
         max_partition_fetch_bytes=16 * 1024 * 1024,
     )

@@ -34,9 +34,9 @@ class Worker:
         self.clock = clock or Clock.from_settings(settings)
         self.names = Names(settings.aggregator_topic_prefix, settings.aggregator_group)
         self.producer = make_producer(
-            settings.kafka_bootstrap, linger_ms=5, max_batch_size=512 * 1024
+            settings.kafka_access(), linger_ms=5, max_batch_size=512 * 1024
         )
-        self.configs = ConfigView(settings.kafka_bootstrap, self.names.config)
+        self.configs = ConfigView(settings.kafka_access(), self.names.config)
         self.intake = Intake(settings, self.names, self.producer, self.configs, self.clock)
         self.owner = Owner(settings, self.names, self.producer, self.configs, self.clock)
         self.leader = Leader(self.owner)
@@ -48,7 +48,7 @@ class Worker:
         s = self.s
         assert s.kafka_bootstrap
         await ensure_topics(
-            s.kafka_bootstrap,
+            s.kafka_access(),
             OWN_TOPICS,
             s.topic_partitions,
             s.topic_replication_factor,

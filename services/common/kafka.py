@@ -2,6 +2,9 @@
 
 The dev broker (Tansu) has no idempotent producer, so producers use acks=all without
 idempotence; duplicates are possible on retry and every consumer dedupes (DESIGN §4).
+
+Every client is built here from a `BrokerAccess` (services.common.kafka_access): the
+service's one principal and its credentials are applied to all of them alike.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from services.common.kafka_access import Broker, access
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +47,14 @@ TOPICS = (
 
 
 async def ensure_topics(
-    bootstrap: str,
+    bootstrap: Broker,
     topics: tuple[TopicSpec, ...] = TOPICS,
     partitions: int = 4,
     replication_factor: int = 1,
     prefix: str = "",
 ) -> list[str]:
     """Create the topics that are missing; existing ones are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access(bootstrap).client_options())  # type: ignore[arg-type]
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -74,22 +79,30 @@ async def ensure_topics(
         await admin.close()
 
 
+def make_consumer(bootstrap: Broker, **options: object) -> AIOKafkaConsumer:
+    """A plain reader (no group unless ``group_id`` is given), e.g. for restores and probes."""
+    return AIOKafkaConsumer(**(access(bootstrap).client_options() | options))  # type: ignore[arg-type]
+
+
 def make_group_consumer(
     *topics: str,
-    bootstrap: str,
+    bootstrap: Broker,
     group_id: str,
     session_timeout_ms: int,
     heartbeat_ms: int,
+    pattern: str | None = None,
     **overrides: object,
 ) -> AIOKafkaConsumer:
     """A consumer-group member that commits itself (after its work is durable) and starts
-    new groups at the earliest record.
+    new groups at the earliest record. With ``pattern`` (a regex, instead of ``topics``) it
+    subscribes to every matching topic, including ones created later (found on the next
+    metadata refresh, ``metadata_max_age_ms``).
 
     Tansu completes a (re)join only after about a session timeout, so the services keep it
     short (6 s; tests 1 s) and use it as the rebalance timeout too; heavy work must not block
     the event loop that long (solves run in a thread) or the member is evicted."""
     options: dict[str, object] = {
-        "bootstrap_servers": bootstrap,
+        **access(bootstrap).client_options(),
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
@@ -98,13 +111,19 @@ def make_group_consumer(
         "rebalance_timeout_ms": session_timeout_ms,
     }
     options.update(overrides)
+    if pattern is not None:
+        if topics:
+            raise ValueError("give topics or a pattern, not both")
+        consumer = AIOKafkaConsumer(**options)  # type: ignore[arg-type]
+        consumer.subscribe(pattern=pattern)
+        return consumer
     return AIOKafkaConsumer(*topics, **options)  # type: ignore[arg-type]
 
 
-def make_producer(bootstrap: str, **overrides: object) -> AIOKafkaProducer:
+def make_producer(bootstrap: Broker, **overrides: object) -> AIOKafkaProducer:
     """A producer that answers only after all in-sync replicas have the record."""
     options: dict[str, object] = {
-        "bootstrap_servers": bootstrap,
+        **access(bootstrap).client_options(),
         "acks": "all",
         "enable_idempotence": False,
         "linger_ms": 2,

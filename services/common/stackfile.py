@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from services.common.embedded import Infrastructure
+from services.common.kafka_access import BrokerAccess
 from services.common.settings import CommonSettings
 
 
@@ -61,3 +62,11 @@ def kafka_bootstrap(settings: CommonSettings) -> str:
             "no broker: set CHARGEFLOW_KAFKA_BOOTSTRAP or start the dev stack with `chargeflow up`"
         )
     return bootstrap
+
+
+def kafka_access(settings: CommonSettings) -> BrokerAccess:
+    """The broker of `kafka_bootstrap` with this service's credentials from the settings.
+
+    The stack file holds addresses only, never credentials: the embedded broker is open
+    (docs/operations.md), and an external one gets its credentials from the environment."""
+    return settings.kafka_access(kafka_bootstrap(settings))

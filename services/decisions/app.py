@@ -113,7 +113,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 def _start_consumer(
     settings: Settings, pool: asyncpg.Pool, clock: Clock, tasks: list[asyncio.Task[None]]
 ) -> DecisionsConsumer:
-    bootstrap = stackfile.kafka_bootstrap(settings)
+    bootstrap = stackfile.kafka_access(settings)
     prefix = settings.decisions_topic_prefix
 
     def create_topics() -> Awaitable[list[str]]:

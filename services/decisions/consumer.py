@@ -23,6 +23,7 @@ from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from services.common.clock import Clock
 from services.common.kafka import make_group_consumer
+from services.common.kafka_access import Broker
 from services.common.registry import get_market_area
 from services.decisions import metrics, store
 from services.decisions.records import Batch, Kind, Record, add
@@ -37,7 +38,7 @@ AfterWrite = Callable[[Batch, store.Written], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ConsumerConfig:
-    bootstrap: str
+    bootstrap: Broker
     topics: dict[str, Kind]  # topic name -> what it carries
     name: str = "decisions"  # group id and key of the stored offsets
     batch_max: int = 10_000

@@ -48,7 +48,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bootstrap = stackfile.kafka_bootstrap(settings)
+        bootstrap = stackfile.kafka_access(settings)
         url = stackfile.database_url(settings)
         if settings.create_topics:
             topic = TopicSpec(settings.plans_topic)

@@ -31,6 +31,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
 from services.common.kafka import make_producer
+from services.common.kafka_access import Broker
 from services.ingest import metrics
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def _settle_all(acked: asyncio.Future[object], taken: list[tuple[_Call, list[int
 
 
 class Publisher:
-    def __init__(self, bootstrap: str, timeout_s: float, linger_ms: int = 1) -> None:
+    def __init__(self, bootstrap: Broker, timeout_s: float, linger_ms: int = 1) -> None:
         self.timeout_s = timeout_s
         timeout_ms = int(timeout_s * 1000)
         self.producer: AIOKafkaProducer = make_producer(

@@ -72,7 +72,7 @@ class MarketService:
         s = self.s
         assert s.kafka_bootstrap
         await ensure_topics(
-            s.kafka_bootstrap,
+            s.kafka_access(),
             (TopicSpec(kafka.AGGREGATE_BIDS), TopicSpec(kafka.MARKET_RESULTS)),
             s.topic_partitions,
             s.topic_replication_factor,
@@ -86,10 +86,10 @@ class MarketService:
 
     async def consume(self) -> None:
         s = self.s
-        producer = make_producer(s.kafka_bootstrap or "")
+        producer = make_producer(s.kafka_access())
         consumer = make_group_consumer(
             self.bids_topic,
-            bootstrap=s.kafka_bootstrap or "",  # checked at start-up
+            bootstrap=s.kafka_access(),
             group_id=s.market_topic_prefix + s.market_group,
             session_timeout_ms=s.market_session_timeout_ms,
             heartbeat_ms=s.market_heartbeat_ms,

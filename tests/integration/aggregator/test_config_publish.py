@@ -55,6 +55,10 @@ def test_config_publish_completes_the_file_from_the_registry(
     assert {n.id for n in config.nodes} >= {"N-HOME-1", "N-WORK-1", "N-HWY-1"}
     assert len(config.charging_points) >= 34 and len(config.vehicles) >= 20
     assert config.timezone == "Europe/Warsaw" and config.parameters.market_result_timeout_s == 120
+    # Who may publish each vehicle's plans directly (charging-plans.direct.<owner>).
+    assert set(config.vehicle_owners) == {v.id for v in config.vehicles}
+    assert config.vehicle_owners["V001"] == "driver-anna"
+    assert config.vehicle_owners["V002"] == "fleet-demo"
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"market_area": "PL", "price_forecast": {"2026-11-26": [1.0]}}))

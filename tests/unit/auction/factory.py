@@ -76,7 +76,8 @@ def random_instance(
                 # keep at least 0.01 h before the day's end, so departure > arrival
                 arrival=at(min(round(cuts[2 * k], 2), hours - 0.01), day),
                 departure=at(min(round(cuts[2 * k + 1], 2) + 0.01, hours), day),
-                trip_kwh_after=rng.choice([0.0, 2.0, 7.5, 15.0]),
+                # a drive never uses more than a full battery (the instance check's rule)
+                trip_kwh_after=min(rng.choice([0.0, 2.0, 7.5, 15.0]), vehicles[-1].battery_kwh),
             )
             for k in range(n_stops)
         ]

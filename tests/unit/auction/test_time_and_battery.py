@@ -121,10 +121,11 @@ def test_battery_binds_and_the_trip_frees_room() -> None:
 
 
 def test_a_drive_longer_than_the_charge_aboard_empties_the_battery_not_below_zero() -> None:
-    # Nothing can be bought at stop 1 (inactive point); the 30 kWh drive exceeds the 5 kWh
-    # aboard, so the car arrives empty (SoC never negative): the full 20 kWh battery fits.
+    # Nothing can be bought at stop 1 (inactive point); the 20 kWh drive (a full battery,
+    # the most a drive may use) exceeds the 5 kWh aboard, so the car arrives empty (SoC
+    # never negative): the full 20 kWh battery fits.
     stops = [
-        Stop(charging_point_id="P1", arrival=at(0), departure=at(2), trip_kwh_after=30.0),
+        Stop(charging_point_id="P1", arrival=at(0), departure=at(2), trip_kwh_after=20.0),
         Stop(charging_point_id="P2", arrival=at(3), departure=at(6)),
     ]
     r = clear(one_plan(PLAIN, stops, battery=20.0, soc=5.0, inactive=("P1",)))
