@@ -347,6 +347,8 @@ class Owner:
             raw,
             cfg.decode() if cfg else None,
         )
+        if outcome == "taken":
+            raise Unusable("plan_id", _TAKEN)
         if change is None:
             m.PLANS_STALE.labels(S, outcome).inc()
         await self.log_change(partition, change)
@@ -431,9 +433,16 @@ class Owner:
         outcome, change = self.table.cancel(
             partition, ad, str(cancel.plan_id), cancel.revision, cancel.vehicle_id, seq
         )
+        if outcome == "taken":
+            raise Unusable("plan_id", _TAKEN)
         if change is None:
             m.PLANS_STALE.labels(S, outcome).inc()
         await self.log_change(partition, change)
+
+
+# Says nothing of the other plan (whose vehicle, which revision): a direct producer that
+# learnt someone's plan_id learns nothing more, and cannot replace or cancel that plan.
+_TAKEN = "plan_id is taken by another vehicle's plan for this day; use a new plan_id"
 
 
 def _checked_plan_id(doc: object, raw: bytes) -> str:

@@ -91,7 +91,7 @@ def _parse_key(key: bytes) -> tuple[AreaDay, str, str]:
     return (area, date.fromisoformat(day)), kind, rest[0] if rest else ""
 
 
-Outcome = Literal["stored", "cancelled", "stale", "duplicate"]
+Outcome = Literal["stored", "cancelled", "stale", "duplicate", "taken"]
 
 
 class Table:
@@ -128,6 +128,8 @@ class Table:
     ) -> tuple[Outcome, Change | None]:
         day = self.day(partition, area_day)
         old = day.plans.get(plan_id)
+        if old is not None and old.vehicle_id != vehicle_id:
+            return "taken", None  # another vehicle's plan: never replaced through its id
         if old is not None and old.revision >= revision:
             # Same revision again is a redelivery; a lower one arrived out of order.
             return ("duplicate" if old.revision == revision else "stale"), None
@@ -146,6 +148,8 @@ class Table:
     ) -> tuple[Outcome, Change | None]:
         day = self.day(partition, area_day)
         old = day.plans.get(plan_id)
+        if old is not None and old.vehicle_id != vehicle_id:
+            return "taken", None  # nobody cancels another vehicle's plan through its id
         if old is not None and (old.revision > revision or not old.live):
             return ("stale" if old.live else "duplicate"), None
         entry = PlanEntry(revision, vehicle_id, seq, None)

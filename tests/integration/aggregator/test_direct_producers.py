@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time as clock_time
+import uuid
 from datetime import date, datetime, time
 
 import orjson
@@ -102,3 +103,45 @@ async def test_forged_plan_goes_to_the_dlq_and_the_owners_plan_clears(
     # Mallory's plan for her own vehicle is an ordinary plan.
     assert [d["status"] for d in by_plan[own["plan_id"]]] == ["accepted"]
     assert set(by_plan) == {victims["plan_id"], own["plan_id"]}
+
+
+async def test_someone_elses_plan_id_cannot_take_their_plan_over(
+    kafka_bootstrap, prefix, producer, tasks
+):
+    """Mallory learnt the fleet's plan_id and sends a higher revision of it for her own
+    vehicle, and a cancellation of it, from her own topic: both are refused by the owner of
+    the day (the plan_id is taken), the fleet's plan clears untouched."""
+    n = Names(prefix)
+    cfg = config(days=[DAY])
+    owners = {v.id: "fleet-a" for v in cfg.vehicles} | {"V050": "mallory"}
+    cfg = cfg.model_copy(update={"vehicle_owners": owners})
+    mallory_topic = direct_topic(n.plans, "mallory")
+    await ensure_topics(kafka_bootstrap, (TopicSpec(mallory_topic),), 2)
+    await send_all(producer, n.config, [(b"PL", cfg.model_dump_json().encode())])
+    victims = plan(1, DAY)  # V001, the fleet's, through ingest (charging-plans)
+    await send_all(producer, n.plans, [(b"V001", orjson.dumps(victims))])
+    takeover = plan(50, DAY, rev=5, plan_id=uuid.UUID(victims["plan_id"]))  # V050, hers
+    takeover_cancel = cancel(takeover, rev=6)
+
+    clock = Clock.fixed(BEFORE)
+    tasks(Worker(settings(kafka_bootstrap, prefix), clock).run())
+    tasks(market_service(kafka_bootstrap, prefix, clock).run())
+    await read_until(kafka_bootstrap, n.changelog, lambda v: len(v) >= 1, 30, bytes)
+    await send_all(
+        producer,
+        mallory_topic,
+        [(b"V050", orjson.dumps(takeover)), (b"V050", orjson.dumps(takeover_cancel))],
+    )
+    letters = await read_until(kafka_bootstrap, f"{n.by_day}.dlq", lambda v: len(v) >= 2, 60)
+    assert [r["reasons"][0]["loc"] for r in letters] == ["plan_id", "plan_id"]
+    assert all("taken by another vehicle" in r["reasons"][0]["reason"] for r in letters)
+    assert all("V001" not in r["reasons"][0]["reason"] for r in letters)
+
+    clock.set(AFTER)
+    decisions = await read_until(
+        kafka_bootstrap, n.decisions, lambda v: any(d["phase"] == 2 for d in v), 60
+    )
+    final = [d for d in decisions if d["phase"] == 2]
+    assert [(d["plan_id"], d["vehicle_id"], d["status"]) for d in final] == [
+        (victims["plan_id"], "V001", "accepted")
+    ]

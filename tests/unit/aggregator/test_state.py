@@ -26,6 +26,18 @@ def test_latest_revision_wins_and_older_ones_are_ignored() -> None:
     assert t.live_count(0) == 1
 
 
+def test_a_plan_id_of_another_vehicle_can_neither_replace_nor_cancel_its_plan() -> None:
+    """A direct producer that learnt someone's plan_id (issue 10: plans for other owners'
+    vehicles) cannot take the plan over with a higher revision for its own vehicle."""
+    t = Table()
+    t.submit(0, AD, "a", 1, "V1", 0, b"r1")
+    assert t.submit(0, AD, "a", 9, "V-MALLORY", 1, b"forged") == ("taken", None)
+    assert t.cancel(0, AD, "a", 9, "V-MALLORY", 2) == ("taken", None)
+    assert t.day(0, AD).plans["a"].raw == b"r1" and t.live_count(0) == 1
+    t.cancel(0, AD, "a", 1, "V1", 3)  # cancelled, its id stays its vehicle's
+    assert t.submit(0, AD, "a", 9, "V-MALLORY", 4, b"forged") == ("taken", None)
+
+
 def test_cancellation_removes_the_plan_and_blocks_older_revisions() -> None:
     t = Table()
     t.submit(0, AD, "a", 1, "V1", 0, b"r1")
