@@ -106,7 +106,7 @@ PLAN_SEPARATORS = separator_budget(ChargingPlan)
 
 def too_complex(item: bytes) -> bool:
     """More separators than any valid plan: refuse it without parsing (three C scans)."""
-    return item.count(b",") + item.count(b"{") + item.count(b"[") > PLAN_SEPARATORS
+    return _separators(item) > PLAN_SEPARATORS
 
 
 # --- counting the items of the plans array without building them --------------------------
@@ -132,35 +132,61 @@ _ITEM = re.compile(
 _EMPTY_ARRAY = re.compile(rb"\[[ \t\r\n]*\]")
 
 
-class TooDeep(ValueError):
-    """Item ``index`` is nested deeper than MAX_DEPTH."""
+class Unreadable(ValueError):
+    """Item ``index`` cannot be a plan: nested deeper than MAX_DEPTH, or more separators
+    than PLAN_SEPARATORS (found while counting, before the item is built)."""
 
-    def __init__(self, index: int) -> None:
-        super().__init__(index)
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(index, reason)
         self.index = index
+        self.reason = reason
+
+
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels; a plan has 3"
+TOO_COMPLEX = f"more than {PLAN_SEPARATORS} ',', '{{' and '[' (more than any plan holds)"
+# The scan looks at an item through a window that doubles while the item goes on, so one
+# huge item is refused once a window holds more separators than a plan can, not after a
+# scan of all of it (the regex reads ~50 MB/s of separators).
+WINDOW = 64 * 1024
 
 
 def count_items(array: bytes | memoryview | msgspec.Raw, limit: int) -> int:
     """The number of items of a JSON array (valid JSON), or ``limit + 1`` if it has more:
-    the scan stops there, so its cost is bounded by the first ``limit + 1`` items."""
+    the scan stops there, so its cost is bounded by the first ``limit + 1`` items.
+    Raises Unreadable for an item that cannot be a plan."""
     data = memoryview(array)  # no copy: the regex reads the buffer
+    size = data.nbytes
     if bytes(data[:1]) != b"[":
         raise ValueError("not a JSON array")
     if _EMPTY_ARRAY.fullmatch(data):  # fails at the first item's byte otherwise
         return 0
     pos, n = 1, 0
     while True:
-        end = _ITEM.match(data, pos).end()  # type: ignore[union-attr]  # `*+` always matches
+        window = WINDOW
+        while True:
+            stop = min(size, pos + window)
+            end = _ITEM.match(data, pos, stop).end()  # type: ignore[union-attr]  # `*+` matches
+            following = bytes(data[end : end + 1])
+            if following in (b",", b"]") or stop == size:
+                break
+            # The item goes on past the window (or is too deep: found once the window is all)
+            if _separators(data[pos:stop]) > PLAN_SEPARATORS:
+                raise Unreadable(n, TOO_COMPLEX)
+            window *= 2
         n += 1
         if n > limit:
             return n
-        following = bytes(data[end : end + 1])
         if following == b",":
             pos = end + 1
         elif following == b"]":
             return n
         else:  # stopped at a bracket it may not enter
-            raise TooDeep(n - 1)
+            raise Unreadable(n - 1, TOO_DEEP)
+
+
+def _separators(data: bytes | memoryview) -> int:
+    chunk = data if isinstance(data, bytes) else bytes(data)
+    return chunk.count(b",") + chunk.count(b"{") + chunk.count(b"[")
 
 
 # --- the whole batch ----------------------------------------------------------------------
@@ -206,9 +232,8 @@ def read_items(body: bytes, limit: int, max_errors: int) -> list[Any]:
     if body.count(b",") >= limit:
         try:
             count = count_items(array, limit)
-        except TooDeep as exc:
-            reason = f"nested deeper than {MAX_DEPTH} levels; a plan has 3"
-            raise _invalid(reason, loc=f"plans[{exc.index}]") from exc
+        except Unreadable as exc:
+            raise _invalid(exc.reason, loc=f"plans[{exc.index}]") from exc
         if count > limit:
             raise ProblemError(413, f"more than {limit} plans in one batch; the limit is {limit}")
     raws = _SPLIT(array)  # at most `limit` items now
@@ -220,8 +245,7 @@ def read_items(body: bytes, limit: int, max_errors: int) -> list[Any]:
     for i, raw in enumerate(raws):
         item = bytes(raw)
         if too_complex(item):
-            reason = f"more than {PLAN_SEPARATORS} ',', '{{' and '[' (more than any plan holds)"
-            raise _invalid(reason, loc=f"plans[{i}]")
+            raise _invalid(TOO_COMPLEX, loc=f"plans[{i}]")
         fast = parse_one(item)
         if fast is not None:
             items.append(fast)
