@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from schemas.market_day import zone
 from services.decisions.paging import PAGE, Cursor, encode_cursor
@@ -145,9 +146,9 @@ async def day_json(
     if not row["more"]:
         return body.encode()
     last = Cursor(row["last_section"], row["last_vehicle"], row["last_plan"])
-    # json_build_object wrote "next_cursor" : null last; a cursor is base64url (no escapes)
+    # json_build_object wrote "next_cursor" : null last: put the cursor in its place
     head, _, _ = body.rpartition("null")
-    return (head + '"' + encode_cursor(last) + '"}').encode()
+    return head.encode() + orjson.dumps(encode_cursor(last)) + b"}"
 
 
 async def one_decision(

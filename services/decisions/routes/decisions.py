@@ -14,7 +14,7 @@ from starlette.responses import Response
 from services.decisions import ocpp, queries
 from services.decisions.deps import CacheDep, CurrentUser, PoolDep, owner_filter
 from services.decisions.openapi import DecisionPage, OcppDecision, ok, responses
-from services.decisions.paging import MAX_PAGE, PAGE, Cursor, decode_cursor
+from services.decisions.paging import CURSOR_PATTERN, MAX_PAGE, PAGE, Cursor, decode_cursor
 from services.decisions.problems import ProblemError
 
 router = APIRouter(prefix="/charging-schedules-decisions", tags=["vehicles"])
@@ -62,9 +62,8 @@ async def list_decisions(
     cursor: Annotated[
         str | None,
         Query(
-            min_length=1,
-            max_length=400,
-            description="`next_cursor` of the previous page; absent: the first page",
+            pattern=CURSOR_PATTERN,
+            description="`next_cursor` of the previous page, as it is; absent: the first page",
         ),
     ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
