@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -15,11 +14,10 @@ from services.decisions import ocpp, queries
 from services.decisions.deps import CacheDep, CurrentUser, PoolDep, owner_filter
 from services.decisions.openapi import DecisionPage, OcppDecision, ok, responses
 from services.decisions.paging import CURSOR_PATTERN, MAX_PAGE, PAGE, Cursor, decode_cursor
+from services.decisions.params import NO_NUL, Day
 from services.decisions.problems import ProblemError
 
 router = APIRouter(prefix="/charging-schedules-decisions", tags=["vehicles"])
-
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: 422, not a database error
 
 # Decisions change (phase 2 replaces phase 1): clients revalidate every time, cheaply via ETag.
 CACHE_CONTROL = "private, no-cache"
@@ -54,7 +52,7 @@ async def list_decisions(
     pool: PoolDep,
     cache: CacheDep,
     principal: CurrentUser,
-    delivery_day: Annotated[date, Query(description="Local delivery day, YYYY-MM-DD")],
+    delivery_day: Annotated[Day, Query(description="Local delivery day, YYYY-MM-DD")],
     vehicle_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=NO_NUL)] = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE, description="Decisions per page (operators see all)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -11,12 +10,11 @@ from starlette.responses import Response
 
 from services.decisions.deps import OperatorUser, PoolDep
 from services.decisions.openapi import DaySummary, ok, responses
+from services.decisions.params import NO_NUL, Day
 from services.decisions.problems import ProblemError
 from services.decisions.summary import day_summary
 
 router = APIRouter(prefix="/operator/api", tags=["operator"])
-
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: 422, not a database error
 
 
 @router.get(
@@ -30,7 +28,7 @@ async def get_day(
     pool: PoolDep,
     principal: OperatorUser,
     market_area: Annotated[str, Path(min_length=1, max_length=32, pattern=NO_NUL)],
-    delivery_day: date,
+    delivery_day: Day,
 ) -> Response:
     """Totals, energy per MTU against node capacity, prices and runs of one (area, day)."""
     summary = await day_summary(pool, market_area, delivery_day)
