@@ -105,8 +105,9 @@ PLAN_SEPARATORS = separator_budget(ChargingPlan)
 
 
 def too_complex(item: bytes) -> bool:
-    """More separators than any valid plan: refuse it without parsing (three C scans)."""
-    return _separators(item) > PLAN_SEPARATORS
+    """More separators than any valid plan: refuse it without parsing (three C scans, and
+    none for an item shorter than the bound: every plan of normal size)."""
+    return len(item) > PLAN_SEPARATORS and _separators(item) > PLAN_SEPARATORS
 
 
 # --- counting the items of the plans array without building them --------------------------
