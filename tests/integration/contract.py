@@ -3,8 +3,9 @@
 The service's own OpenAPI document is written to a file, with ``example`` values put on
 path and query parameters so that the examples phase reaches real resources (seeded
 decisions, an accepted plan) and the 200 answers are checked too, not only the 404s of
-random ids. The CLI reads the repository's schemathesis.toml (its working directory is
-the repository root). The run is bounded by ``max_examples`` per operation and phase.
+random ids. The CLI gets the repository's schemathesis.toml (``--config-file``) and runs in
+the test's temporary directory, where it keeps its cache (``.schemathesis/``). The run is
+bounded by ``max_examples`` per operation and phase.
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ async def run_st(
     path = directory / "openapi.json"
     path.write_text(json.dumps(document))
     process = await asyncio.create_subprocess_exec(
-        ST, "run", str(path), "--url", base_url, "--checks", "all",
+        ST, "--config-file", str(REPO / "schemathesis.toml"),
+        "run", str(path), "--url", base_url, "--checks", "all",
         "-H", f"Authorization: Bearer {token}",
         "--max-examples", str(max_examples), "--workers", "1",
         "--generation-database", "none", "--suppress-health-check", "all",
-        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=directory, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     output, _ = await asyncio.wait_for(process.communicate(), timeout_s)
     text = output.decode(errors="replace")
