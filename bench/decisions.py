@@ -253,7 +253,12 @@ async def bench_http(
            "CHARGEFLOW_DECISIONS_PORT": str(port), "CHARGEFLOW_DECISIONS_CONSUME": "false",
            "CHARGEFLOW_LOG_LEVEL": "WARNING", "CHARGEFLOW_DECISIONS_CACHE_TTL_S": cache_ttl,
            "CHARGEFLOW_DECISIONS_POOL_SIZE": "20",
-           "CHARGEFLOW_DECISIONS_WORKERS": str(workers)}  # fmt: skip
+           "CHARGEFLOW_DECISIONS_WORKERS": str(workers),
+           # throughput and latency, not the overload limits: every limit off
+           "CHARGEFLOW_DECISIONS_MAX_IN_FLIGHT": "100000",
+           "CHARGEFLOW_DECISIONS_RATE_LIMIT_PER_S": "0",
+           "CHARGEFLOW_DECISIONS_ADDRESS_RATE_LIMIT_PER_S": "0",
+           "CHARGEFLOW_DECISIONS_DB_ACQUIRE_TIMEOUT_S": "60"}  # fmt: skip
     # The server runs in its own process; starting it blocks only for the fork.
     proc = subprocess.Popen([sys.executable, "-m", "services.decisions"], env=env)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"

@@ -335,6 +335,11 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
         "CHARGEFLOW_DATABASE_URL": infra.database_url,
         "CHARGEFLOW_INGEST_WORKERS": str(args.workers),
         "CHARGEFLOW_RATE_LIMIT_PER_S": "0",
+        # the benchmark measures throughput, not the limits: all of them off (one token and
+        # one address send everything)
+        "CHARGEFLOW_RATE_LIMIT_PLANS_PER_S": "0",
+        "CHARGEFLOW_RATE_LIMIT_BYTES_PER_S": "0",
+        "CHARGEFLOW_ADDRESS_RATE_LIMIT_PER_S": "0",
         "CHARGEFLOW_BENCH_NOOP_ROUTE": "1",
         "CHARGEFLOW_CLOCK_SPEED": "0",
         "CHARGEFLOW_CLOCK_START": CLOCK,

@@ -11,6 +11,7 @@ battery can take. The plans go to the ingest gateway's batch endpoint, like a fl
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from dataclasses import dataclass
@@ -146,6 +147,11 @@ async def submit(
             response = await client.post(
                 "/charging-schedules/batch", json={"plans": plans[i : i + chunk]}
             )
+            while response.status_code == 429:  # the token's plans/s: wait as told, resend
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                response = await client.post(
+                    "/charging-schedules/batch", json={"plans": plans[i : i + chunk]}
+                )
             if response.status_code != 200:
                 raise RuntimeError(f"ingest answered {response.status_code}: {response.text[:500]}")
             body = response.json()

@@ -12,9 +12,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from services.common import registry, stackfile
+from services.common import dbpool, registry, stackfile
+from services.common.addresslimit import AddressLimitMiddleware
 from services.common.auth import TokenCache
 from services.common.clock import Clock
+from services.common.inflight import InFlightLimitMiddleware
 from services.common.kafka import (
     AUCTION_RESULTS,
     CHARGING_PLANS,
@@ -23,7 +25,8 @@ from services.common.kafka import (
     ensure_topics,
 )
 from services.common.metrics import http_metrics_middleware
-from services.decisions import problems
+from services.common.ratelimit import RateLimiter
+from services.decisions import openapi, problems
 from services.decisions.cache import ResponseCache, listen
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
 from services.decisions.records import Kind
@@ -76,9 +79,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = stackfile.database_url(settings)
-        pool = await asyncpg.create_pool(
-            url, min_size=2, max_size=settings.decisions_pool_size, command_timeout=30
+        # Requests take connections from their own pool, with an acquire timeout (503
+        # beyond it); the consumer has its own, so a flood of reads cannot starve it.
+        pool = await dbpool.create_pool(
+            url,
+            acquire_timeout_s=settings.decisions_db_acquire_timeout_s,
+            min_size=1,
+            max_size=settings.decisions_pool_size,
+            command_timeout=30,
         )
+        consumer_pool: asyncpg.Pool | None = None
         tasks: list[asyncio.Task[None]] = []
         app.state.pool = pool
         app.state.tokens = TokenCache(
@@ -89,24 +99,43 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         try:
             tasks.append(asyncio.create_task(listen(url, NOTIFY_CHANNEL, app.state.cache)))
             if settings.decisions_consume:
-                app.state.consumer = _start_consumer(settings, pool, clock, tasks)
+                consumer_pool = await asyncpg.create_pool(
+                    url, min_size=1, max_size=settings.decisions_consumer_pool_size
+                )
+                app.state.consumer = _start_consumer(settings, consumer_pool, clock, tasks)
             yield
         finally:
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            if consumer_pool is not None:
+                await consumer_pool.close()
             await pool.close()
 
     app = FastAPI(
         title="chargeflow decisions", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
     )
     app.state.settings = settings
+    app.state.limiter = RateLimiter(
+        settings.decisions_rate_limit_per_s, settings.decisions_rate_limit_burst
+    )
     problems.install(app)
+    # Innermost first: shed load beyond the in-flight bound; before it (and before
+    # authentication) the per-address limit; outermost the metrics, so every answer counts.
+    app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.decisions_max_in_flight)
+    app.add_middleware(
+        AddressLimitMiddleware,
+        limiter=RateLimiter(
+            settings.decisions_address_rate_limit_per_s,
+            settings.decisions_address_rate_limit_burst,
+        ),
+    )
     app.middleware("http")(http_metrics_middleware("decisions"))
     app.include_router(decisions.router)
     app.include_router(operator.router)
     app.include_router(health.router)
+    openapi.install(app)
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.common.auth import TokenCache
+from services.common.ratelimit import RateLimiter, retry_after_header
 from services.common.registry import Principal
 from services.decisions.cache import ResponseCache
 from services.decisions.problems import ProblemError
@@ -36,13 +37,21 @@ async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller behind the bearer token, or 401."""
+    """The caller behind the bearer token (401 otherwise), within its request rate (429)."""
     if credentials is None or not credentials.credentials.strip():
         raise ProblemError(401, "missing bearer token", headers=_CHALLENGE)
     tokens: TokenCache = request.app.state.tokens
     principal = await tokens.principal(credentials.credentials.strip())
     if principal is None:
         raise ProblemError(401, "invalid or revoked token", headers=_CHALLENGE)
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.retry_after(principal.token_id)
+    if wait > 0:
+        raise ProblemError(
+            429,
+            f"rate limit of {limiter.rate:g} requests/s (burst {limiter.burst:g}) exceeded",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
     return principal
 
 

@@ -6,8 +6,10 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from schemas.market_day import zone
+from services.decisions.paging import PAGE, Cursor, encode_cursor
 
 _DECISION_COLUMNS = (
     "d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase, "
@@ -16,17 +18,31 @@ _DECISION_COLUMNS = (
 # The whole body of the vehicle API in one round trip, JSON built by PostgreSQL: under load
 # one pool checkout instead of four queries and no JSON building in Python (measured: the
 # uncached path went from ~250 to ~310 req/s in bench/decisions.py on the 2-core box).
-# $1 day, $2 vehicle (NULL = all), $3 owner (NULL = operator/admin: every vehicle).
+# $1 day, $2 vehicle (NULL = all), $3 owner (NULL = operator/admin: every vehicle),
+# $4 $5 $6 the cursor (section, vehicle_id, plan_id; NULL: first page), $7 the page size.
 # One statement per scope: a generic "$3 IS NULL OR ..." plan scanned every decision of the
 # day for each request (300 000 rows → 25 req/s); starting from the caller's vehicles uses
-# vehicles_owner_idx and the (delivery_day, vehicle_id) indexes.
+# vehicles_owner_idx and the (delivery_day, vehicle_id) indexes. Paging is by key (see
+# paging.py): each part starts after the cursor and stops at $7 + 1 rows (one more shows
+# that a next page exists), so a page costs the same however deep it is.
 _DAY_JSON = """
 WITH dec AS (
     SELECT d.*, coalesce(a.timezone, 'UTC') AS tz
     FROM {decisions} LEFT JOIN market_areas a ON a.id = d.market_area
     WHERE d.delivery_day = $1 {on_decision}
+      AND ($4::int IS NULL OR ($4 = 0 AND (d.vehicle_id, d.plan_id) > ($5::text, $6::uuid)))
+    ORDER BY d.vehicle_id, d.plan_id
+    LIMIT $7::int + 1
+), undecided AS (
+    -- plans seen on charging-plans without a decision yet: pending, or withdrawn
+    SELECT p.* FROM {plans}
+    WHERE p.delivery_day = $1 {on_plan}
+      AND NOT EXISTS (SELECT 1 FROM schedule_decisions d WHERE d.plan_id = p.plan_id)
+      AND ($4::int IS NULL OR $4 = 0 OR (p.vehicle_id, p.plan_id) > ($5::text, $6::uuid))
+    ORDER BY p.vehicle_id, p.plan_id
+    LIMIT $7::int + 1
 ), items AS (
-    SELECT 0 AS undecided, d.vehicle_id, d.plan_id, json_build_object(
+    SELECT 0 AS section, d.vehicle_id, d.plan_id, json_build_object(
         'plan_id', d.plan_id, 'revision', d.revision, 'vehicle_id', d.vehicle_id,
         'market_area', d.market_area, 'delivery_day', d.delivery_day, 'status', d.status,
         'reasons', d.reasons, 'requested_kwh', d.requested_kwh,
@@ -42,7 +58,6 @@ WITH dec AS (
             ), '[]'::json)) AS item
     FROM dec d
     UNION ALL
-    -- plans seen on charging-plans without a decision yet: pending, or withdrawn
     SELECT 1, p.vehicle_id, p.plan_id, json_build_object(
         'plan_id', p.plan_id, 'revision', p.revision, 'vehicle_id', p.vehicle_id,
         'market_area', p.market_area, 'delivery_day', p.delivery_day,
@@ -50,15 +65,24 @@ WITH dec AS (
         'reasons', '[]'::json, 'requested_kwh', p.requested_kwh, 'accepted_kwh', 0.0,
         'coverage', 0.0, 'cost_eur', 0.0, 'run_id', NULL, 'phase', NULL,
         'decided_at', NULL, 'allocations', '[]'::json)
-    FROM {plans}
-    WHERE p.delivery_day = $1 {on_plan}
-      AND NOT EXISTS (SELECT 1 FROM schedule_decisions d WHERE d.plan_id = p.plan_id)
+    FROM undecided p
+), page AS (
+    SELECT section, vehicle_id, plan_id, item,
+           row_number() OVER (ORDER BY section, vehicle_id, plan_id) AS n
+    FROM items
+    ORDER BY section, vehicle_id, plan_id
+    LIMIT $7::int + 1
 )
 SELECT $2::text IS NULL OR $3::bigint IS NULL OR EXISTS (
            SELECT 1 FROM vehicles v WHERE v.id = $2 AND v.owner_id = $3) AS visible,
        json_build_object('delivery_day', $1::date, 'decisions', coalesce(
-           json_agg(item ORDER BY undecided, vehicle_id, plan_id), '[]'::json))::text AS body
-FROM items
+           json_agg(item ORDER BY n) FILTER (WHERE n <= $7), '[]'::json),
+           'next_cursor', NULL)::text AS body,
+       coalesce(max(n), 0) > $7 AS more,
+       max(section) FILTER (WHERE n = $7) AS last_section,
+       max(vehicle_id) FILTER (WHERE n = $7) AS last_vehicle,
+       (array_agg(plan_id) FILTER (WHERE n = $7))[1] AS last_plan
+FROM page
 """
 
 
@@ -103,13 +127,28 @@ def local(at: datetime, tz: str) -> str:
 
 
 async def day_json(
-    pool: asyncpg.Pool, day: date, vehicle_id: str | None, owner: int | None
+    pool: asyncpg.Pool,
+    day: date,
+    vehicle_id: str | None,
+    owner: int | None,
+    after: Cursor | None = None,
+    limit: int = PAGE,
 ) -> bytes | None:
-    """The response body of the caller's plans and decisions of a day; None: foreign vehicle."""
+    """One page of the caller's plans and decisions of a day as the response body (with
+    ``next_cursor``); None: ``vehicle_id`` is not the caller's."""
     sql = DAY_JSON[owner is not None, vehicle_id is not None]
-    row = await pool.fetchrow(sql, day, vehicle_id, owner)
+    key = after or (None, None, None)
+    row = await pool.fetchrow(sql, day, vehicle_id, owner, *key, limit)
     assert row is not None  # an aggregate without GROUP BY always yields one row
-    return None if not row["visible"] else row["body"].encode()
+    if not row["visible"]:
+        return None
+    body: str = row["body"]
+    if not row["more"]:
+        return body.encode()
+    last = Cursor(row["last_section"], row["last_vehicle"], row["last_plan"])
+    # json_build_object wrote "next_cursor" : null last: put the cursor in its place
+    head, _, _ = body.rpartition("null")
+    return head.encode() + orjson.dumps(encode_cursor(last)) + b"}"
 
 
 async def one_decision(

@@ -41,6 +41,8 @@ def serve(settings: Settings | None = None) -> None:
             port=settings.decisions_port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         return
     uvicorn.run(
@@ -49,4 +51,7 @@ def serve(settings: Settings | None = None) -> None:
         port=settings.decisions_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # the client address of the per-address limit: X-Forwarded-For from these peers only
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )

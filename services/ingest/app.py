@@ -12,16 +12,18 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.common import registry, stackfile
+from services.common import dbpool, registry, stackfile
+from services.common.addresslimit import AddressLimitMiddleware
 from services.common.auth import TokenCache
 from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics
+from services.common.ratelimit import RateLimiter
 from services.ingest import openapi, problems
 from services.ingest.facts import RegistryFacts
 from services.ingest.fastpath import FastSubmit
 from services.ingest.gateway import Gateway
 from services.ingest.httpmetrics import HttpMetricsMiddleware
-from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, RateLimiter
+from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, PrincipalLimits
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import RevisionStore
 from services.ingest.routes import bench, health, plans
@@ -58,8 +60,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                 partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication_factor,
             )
-        pool = await asyncpg.create_pool(
+        pool = await dbpool.create_pool(
             url,
+            acquire_timeout_s=settings.db_acquire_timeout_s,
             min_size=1,
             max_size=settings.db_pool_size,
             timeout=5,
@@ -103,7 +106,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.limits = PrincipalLimits(
+        requests=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        plans=RateLimiter(settings.rate_limit_plans_per_s, settings.rate_limit_plans_burst),
+        bytes=RateLimiter(settings.rate_limit_bytes_per_s, settings.rate_limit_bytes_burst),
+    )
     problems.install(app)
 
     async def too_large(request: Request, exc: Exception) -> Response:
@@ -123,6 +130,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
         limits={"/charging-schedules/batch": settings.max_batch_body_bytes},
+    )
+    app.add_middleware(  # before authentication and before the body is read
+        AddressLimitMiddleware,
+        limiter=RateLimiter(settings.address_rate_limit_per_s, settings.address_rate_limit_burst),
     )
     app.add_middleware(HttpMetricsMiddleware, service="ingest")  # outermost: every status
     openapi.install(app)

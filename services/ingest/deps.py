@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from services.common.auth import TokenCache, bearer_token
 from services.common.registry import Principal
 from services.ingest.gateway import Gateway
-from services.ingest.limits import RateLimiter, retry_after_header
+from services.ingest.limits import PrincipalLimits
 from services.ingest.problems import ProblemError
 from services.ingest.storage import storage_errors
 
@@ -34,7 +34,8 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="chargeflow"'}
 
 
 async def current_user(request: Request) -> Principal:
-    """The caller behind the bearer token (401 otherwise), within its rate limit (429).
+    """The caller behind the bearer token (401 otherwise), within its request rate (429);
+    the routes that take bodies charge their bytes and plans too (limits.py).
 
     Reads the header itself rather than through fastapi.security.HTTPBearer (one dependency
     and one pydantic model less per request); the OpenAPI security scheme is declared in
@@ -47,14 +48,8 @@ async def current_user(request: Request) -> Principal:
         principal = await tokens.principal(token)
     if principal is None:
         raise ProblemError(401, "invalid or revoked token", headers=_CHALLENGE)
-    limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.retry_after(principal.token_id)
-    if wait > 0:
-        raise ProblemError(
-            429,
-            f"rate limit of {limiter.rate:g} requests/s (burst {limiter.burst}) exceeded",
-            headers={"Retry-After": retry_after_header(wait)},
-        )
+    limits: PrincipalLimits = request.app.state.limits
+    limits.charge_request(principal.token_id)
     return principal
 
 

@@ -37,7 +37,10 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            matched = scope.get("route")
+            # path_format: the template without convertors ("{plan_id}", not
+            # "{plan_id:plan_id_segment}"), as in the OpenAPI document
+            route = getattr(matched, "path_format", None) or getattr(matched, "path", "unmatched")
             method = scope["method"]
             HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - start)
             HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()

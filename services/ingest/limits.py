@@ -1,45 +1,56 @@
-"""Request limits: per-token rate (token bucket) and request body size (pure ASGI)."""
+"""Request limits of the gateway: the body size (pure ASGI) and, per principal, the rate of
+requests, plans and bytes (token buckets of services/common/ratelimit.py)."""
 
 from __future__ import annotations
 
-import math
-import time
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.ingest.problems import PROBLEM_JSON, problem_body
+from services.common.ratelimit import RateLimiter, retry_after_header
+from services.ingest.problems import PROBLEM_JSON, ProblemError, problem_body
+
+__all__ = [
+    "BodyLimitMiddleware",
+    "BodyTooLarge",
+    "PrincipalLimits",
+    "RateLimiter",
+    "retry_after_header",
+]
 
 
-class RateLimiter:
-    """Token bucket per key: ``rate`` requests/s sustained, bursts up to ``burst``."""
+@dataclass(frozen=True)
+class PrincipalLimits:
+    """What one API token may spend: requests, plans and body bytes per second.
 
-    def __init__(self, rate: float, burst: int, max_keys: int = 100_000) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._max_keys = max_keys
-        self._buckets: OrderedDict[object, tuple[float, float]] = OrderedDict()
+    A request is charged its bytes once the body is read and its plans once they are
+    counted (before they are parsed into models or published), so a batch of 10 000 plans
+    costs 10 000 and a 16 MiB body 16 MiB, not one request each."""
 
-    def retry_after(self, key: object, cost: float = 1.0) -> float:
-        """0 when allowed (and the cost is taken), else the seconds until it would be."""
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens >= cost:
-            self._buckets[key] = (tokens - cost, now)
-            self._buckets.move_to_end(key)
-            if len(self._buckets) > self._max_keys:
-                self._buckets.popitem(last=False)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        return (cost - tokens) / self.rate
+    requests: RateLimiter
+    plans: RateLimiter
+    bytes: RateLimiter
 
+    def charge_request(self, token_id: int) -> None:
+        self._charge(self.requests, token_id, 1, "requests", "requests/s")
 
-def retry_after_header(seconds: float) -> str:
-    return str(max(1, math.ceil(seconds)))
+    def charge_body(self, token_id: int, nbytes: int) -> None:
+        self._charge(self.bytes, token_id, nbytes, "body bytes", "bytes/s")
+
+    def charge_plans(self, token_id: int, plans: int) -> None:
+        self._charge(self.plans, token_id, plans, "plans", "plans/s")
+
+    @staticmethod
+    def _charge(limiter: RateLimiter, key: int, cost: float, what: str, unit: str) -> None:
+        wait = limiter.retry_after(key, cost)
+        if wait > 0:
+            raise ProblemError(
+                429,
+                f"rate limit of {limiter.rate:g} {unit} (burst {limiter.burst:g}) exceeded "
+                f"by this request's {cost:g} {what}",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
 
 
 class BodyTooLarge(Exception):

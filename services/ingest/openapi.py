@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas.base import FieldError
 from schemas.plan import ChargingPlan
@@ -146,6 +146,10 @@ def json_body(ref: str, examples: dict[str, Any]) -> dict[str, Any]:
 
 
 class BatchRequest(BaseModel):
+    """The batch body: no member but ``plans`` (additionalProperties false, as served)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     plans: list[ChargingPlan] = Field(min_length=1, max_length=10_000)
 
 
@@ -163,6 +167,17 @@ def install(app: FastAPI) -> None:
             schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
+        plans = schemas["BatchRequest"]["properties"]["plans"]
+        # the limit the app enforces (CHARGEFLOW_MAX_BATCH_PLANS), not the model's default
+        plans["maxItems"] = app.state.settings.max_batch_plans
+        # Items are checked one by one: an item that is not a valid plan gets its own result
+        # (http_status 422 with its errors) and the others go on, so the request itself
+        # admits any item; the schema still names what an item should be.
+        plans["items"] = {
+            "anyOf": [{"$ref": "#/components/schemas/ChargingPlan"}, {}],
+            "description": "A ChargingPlan; anything else is answered in its result with "
+            "http_status 422 and every error, the other items are processed",
+        }
         doc["components"]["securitySchemes"] = {
             "bearer": {
                 "type": "http",

@@ -30,6 +30,9 @@ def serve(settings: Settings | None = None) -> None:
         "loop": "uvloop",
         "http": "httptools",
         "access_log": False,  # a log line per request costs CPU; /metrics counts them
+        # the client address of the per-address limit: X-Forwarded-For from these peers only
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": settings.log_level.lower(),
     }
     if settings.ingest_workers > 1:

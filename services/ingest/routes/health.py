@@ -35,7 +35,7 @@ async def _db_ok(pool: PoolDep) -> bool:
         return False
 
 
-@router.get("/readyz", response_model=Health, responses=error_responses(503))
+@router.get("/readyz", response_model=Health, responses=error_responses(429, 503))
 async def readyz(gateway: GatewayDep, pool: PoolDep) -> Health:
     """Readiness: the broker and the database answer within 2 s."""
     broker, db = await asyncio.gather(gateway.publisher.ready(), _db_ok(pool))

@@ -14,7 +14,6 @@ from schemas.parsing import parse_plan_event
 from schemas.plan import ChargingPlan
 from services.common.registry import MarketArea
 from services.ingest.fastparse import parse_batch
-from services.ingest.limits import RateLimiter, retry_after_header
 from services.ingest.outcomes import (
     encode_many,
     encode_submitted,
@@ -90,19 +89,6 @@ def test_gate_closure_uses_the_area_timezone_and_local_time():
     assert error.reason == "gate closure for 2026-03-29 passed at 2026-03-28T12:00:00+01:00"
     helsinki = MarketArea("FI", "Europe/Helsinki", 60, time(12, 0))
     assert late_errors(helsinki, day, datetime(2026, 3, 28, 10, 30, tzinfo=UTC)) != []
-
-
-def test_rate_limiter_allows_a_burst_then_refills(monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr("services.ingest.limits.time.monotonic", lambda: clock[0])
-    limiter = RateLimiter(rate=2.0, burst=3)
-    assert [limiter.retry_after("t") for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = limiter.retry_after("t")
-    assert wait == pytest.approx(0.5) and retry_after_header(wait) == "1"
-    assert limiter.retry_after("other") == 0.0  # per key
-    clock[0] += 0.5
-    assert limiter.retry_after("t") == 0.0
-    assert RateLimiter(rate=0, burst=1).retry_after("t") == 0.0  # disabled
 
 
 async def test_plan_locks_serialize_the_same_plan_only():

@@ -1,0 +1,38 @@
+"""The gateway's published contract is exact: `st run --checks all` finds nothing, with a
+vehicle token and with an operator token (real broker and PostgreSQL, seeded registry)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.common.clock import Clock
+from services.ingest.app import create_app
+from services.ingest.settings import Settings
+from tests.integration.contract import Served, run_st, with_examples
+from tests.integration.ingest.conftest import NOW, auth, plan
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("user", ["driver-anna", "operator"])
+async def test_st_run_with_every_check_finds_nothing(
+    user, kafka_bootstrap, database_url, topic_factory, tokens, tmp_path
+):
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        plans_topic=await topic_factory("contract", 2),
+    )
+    app = create_app(settings, Clock.fixed(NOW))
+    async with Served(app) as served:
+        async with httpx.AsyncClient(base_url=served.base_url) as http:
+            accepted = plan("V001")  # a plan to cancel: the DELETE example reaches a real one
+            response = await http.post(
+                "/charging-schedules/", json=accepted, headers=auth(tokens[user])
+            )
+            assert response.status_code == 202, response.text
+            document = (await http.get("/openapi.json")).json()
+        document = with_examples(document, {"plan_id": accepted["plan_id"]})
+        output = await run_st(document, served.base_url, tokens[user], tmp_path)
+    assert "passed" in output and "failed" not in output.split("SUMMARY")[-1]
