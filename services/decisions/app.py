@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from services.common import registry, stackfile
 from services.common.auth import TokenCache
 from services.common.clock import Clock
+from services.common.dlq import dlq_topic
 from services.common.kafka import (
     AUCTION_RESULTS,
     CHARGING_PLANS,
@@ -119,7 +120,7 @@ def _start_consumer(
     def create_topics() -> Awaitable[list[str]]:
         return ensure_topics(
             bootstrap,
-            tuple(TopicSpec(name) for name in TOPIC_KINDS),
+            tuple(TopicSpec(n) for name in TOPIC_KINDS for n in (name, dlq_topic(name))),
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             prefix=prefix,

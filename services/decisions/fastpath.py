@@ -17,6 +17,7 @@ in one call (`TypeAdapter(list[...])`) was measured slower than one call per rec
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired
 from uuid import UUID
@@ -25,7 +26,16 @@ import orjson
 from pydantic import AwareDatetime, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from schemas.base import FieldError
 from schemas.market import ScheduleDecision
+from services.decisions.finite import (
+    MAX_REASONS,
+    NOT_FINITE,
+    OUT_OF_RANGE,
+    InvalidRecord,
+    check_finite,
+    in_range,
+)
 
 _Time = Annotated[AwareDatetime, Strict()]
 _FORBID = ConfigDict(extra="forbid")
@@ -41,7 +51,7 @@ class _Allocation(TypedDict):
     __pydantic_config__ = _FORBID  # type: ignore[misc]
     charging_point_id: Annotated[str, Field(min_length=1, max_length=64)]
     mtu_start: _Time
-    energy_kwh: Annotated[float, Field(ge=0)]
+    energy_kwh: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Decision(TypedDict):
@@ -61,10 +71,10 @@ class _Decision(TypedDict):
     phase: NotRequired[Literal[1, 2]]
     status: Literal["accepted", "rejected"]
     reasons: NotRequired[list[_Reason]]
-    requested_kwh: Annotated[float, Field(ge=0)]
-    accepted_kwh: NotRequired[Annotated[float, Field(ge=0)]]
-    coverage: NotRequired[Annotated[float, Field(ge=0)]]
-    cost_eur: NotRequired[float]
+    requested_kwh: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    accepted_kwh: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    coverage: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    cost_eur: NotRequired[Annotated[float, Field(allow_inf_nan=False)]]
     allocations: NotRequired[list[_Allocation]]
 
 
@@ -109,6 +119,7 @@ def parse_decision(value: bytes) -> Decision:
     if d["status"] == "rejected" and not reasons:
         return from_model(ScheduleDecision.model_validate_json(value))  # raises the reason
     allocations: list[Any] = d.get("allocations", [])
+    _check_times(d["occurred_at"], allocations)
     if len({(a["charging_point_id"], a["mtu_start"]) for a in allocations}) < len(allocations):
         allocations = _merged(allocations)  # rare: a point and MTU twice
     return Decision(
@@ -119,7 +130,17 @@ def parse_decision(value: bytes) -> Decision:
     )  # fmt: skip
 
 
+def _check_times(occurred_at: datetime, allocations: list[Any]) -> None:
+    """Times whose UTC instant is past year 9999 (or before year 1) cannot be stored."""
+    bad = [] if in_range(occurred_at) else ["occurred_at"]
+    bad += [f"allocations[{i}].mtu_start" for i, a in enumerate(allocations)
+            if not in_range(a["mtu_start"])]  # fmt: skip
+    if bad:
+        raise InvalidRecord([FieldError(loc=loc, reason=OUT_OF_RANGE) for loc in bad[:MAX_REASONS]])
+
+
 def from_model(d: ScheduleDecision) -> Decision:
+    check_finite(d)  # the model reads NaN and Infinity as floats; the row must not hold them
     allocations = _merged([a.model_dump() for a in d.allocations])
     return Decision(
         d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase,
@@ -134,6 +155,12 @@ def _merged(allocations: list[Any]) -> list[dict[str, Any]]:
     for a in allocations:
         key = (a["charging_point_id"], a["mtu_start"])
         total[key] = total.get(key, 0.0) + a["energy_kwh"]
+    overflowed = [f"{p} at {t.isoformat()}" for (p, t), e in total.items() if not math.isfinite(e)]
+    if overflowed:  # finite energies whose sum overflows to infinity
+        raise InvalidRecord(
+            [FieldError(loc="allocations", reason=f"the energies of {k} sum to {NOT_FINITE}")
+             for k in overflowed[:MAX_REASONS]]
+        )  # fmt: skip
     return [
         {"charging_point_id": p, "mtu_start": t, "energy_kwh": e} for (p, t), e in total.items()
     ]

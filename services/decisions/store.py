@@ -9,6 +9,7 @@ so replays and re-deliveries of older events are no-ops.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import asyncpg
@@ -36,6 +37,40 @@ PLAN_COLUMNS = (
 
 
 NOTIFY_CHANNEL = "chargeflow_decisions"
+
+# What PostgreSQL answers when it refuses the *values* it was given: SQLSTATE class 22 (data
+# exception: out of range, NUL byte, bad jsonb escape), 23 (integrity constraint), 54
+# (program limit exceeded: a value too large for an index or an array).
+_REFUSED_BY_DATABASE = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,
+)
+# Failures of the database or the connection itself, whatever the records: the connection
+# or server went away, timeouts, serialization failures and deadlocks (class 40), disk
+# full (53), shutdown or cancel (57), a missing table (42), client-side driver state.
+_NOT_ABOUT_A_RECORD = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+    MemoryError,
+)
+
+
+def refused(exc: BaseException) -> bool:
+    """Did writing fail because of the records' values (isolate them), rather than because
+    the database is unavailable (stop and retry later, offsets untouched)?
+
+    Besides PostgreSQL's refusals, a plain Python error raised while the driver encodes a
+    row (`OverflowError` for an int beyond int4 or a timestamp whose UTC time is past year
+    9999, `ValueError`, `TypeError`, ...) concerns the values too: the write path does no
+    other I/O. Cancellation is a `BaseException` and never counts as a refusal.
+    """
+    if isinstance(exc, _REFUSED_BY_DATABASE):
+        return True
+    return isinstance(exc, Exception) and not isinstance(exc, _NOT_ABOUT_A_RECORD)
 
 
 @dataclass(frozen=True)
@@ -132,6 +167,8 @@ async def _plans(conn: asyncpg.Connection, batch: Batch) -> int:
         if p.event_type == "PlanSubmitted":
             bid = jsonb([s.model_dump() for s in p.bid])
             requested = sum(s.energy_kwh for s in p.bid)
+            if not math.isfinite(requested):  # finite steps whose sum overflows
+                raise ValueError(f"plan {p.plan_id}: the bid's energies sum to infinity")
             rows.append(
                 (p.plan_id, p.revision, p.vehicle_id, p.market_area, p.delivery_day,
                  "submitted", p.initial_soc_kwh, requested, bid, p.source, p.event_id,
