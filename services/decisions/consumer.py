@@ -30,7 +30,7 @@ from services.common.clock import Clock
 from services.common.kafka import make_group_consumer, make_producer
 from services.common.registry import get_market_area
 from services.decisions import metrics, store
-from services.decisions.deadletters import DeadLetters
+from services.decisions.deadletters import DeadLetterFailure, DeadLetters
 from services.decisions.records import BadRecord, Batch, Kind, Record, add
 
 log = logging.getLogger(__name__)
@@ -179,13 +179,13 @@ class DecisionsConsumer:
         self, conn: asyncpg.Connection, records: list[tuple[Kind, Record]], parsed: Batch
     ) -> None:
         started = time.perf_counter()
-        # Acknowledged before the transaction that stores these records' offsets begins.
-        await self._publish(parsed.bad)
         try:
-            batch, written = await store.write(conn, self.config.name, records, parsed)
+            batch, written = await store.write(
+                conn, self.config.name, records, parsed, before_commit=self._dead_letter
+            )
         except Exception as exc:
-            if not store.refused(exc):
-                raise  # the database itself failed: stop, nothing of the batch is stored
+            if not _refused(exc):
+                raise  # the database or broker failed: stop, nothing of the batch is stored
             # One record the database or its driver refuses (a NUL byte in a text, an int
             # beyond int4, a time past year 9999) must not block the others: find it.
             log.warning("batch of %d refused (%s); isolating the culprit", len(records), exc)
@@ -217,9 +217,11 @@ class DecisionsConsumer:
 
         async def write(part: list[tuple[Kind, Record]]) -> None:
             try:
-                batch, w = await store.write(conn, self.config.name, part)
+                batch, w = await store.write(
+                    conn, self.config.name, part, before_commit=self._dead_letter
+                )
             except Exception as exc:
-                if not store.refused(exc):
+                if not _refused(exc):
                     raise
                 if len(part) > 1:
                     await write(part[: len(part) // 2])
@@ -236,25 +238,27 @@ class DecisionsConsumer:
     async def _refuse(
         self, conn: asyncpg.Connection, one: tuple[Kind, Record], exc: Exception
     ) -> tuple[Batch, store.Written]:
-        """Store one record as refused, after its dead letter was acknowledged."""
-        record = one[1]
+        """Store one record as refused (its dead letter acknowledged before the commit)."""
         if isinstance(exc, asyncpg.PostgresError):
             text = f"rejected by the database: {exc}"
         else:  # raised by the driver while encoding the row, or by the row builder
             text = f"cannot be stored ({type(exc).__name__}: {exc})"
         reason = FieldError(loc="", reason=text[:2000])
-        bad = BadRecord(record.topic, record.partition, record.offset, [reason], record.value,
-                        record.key)  # fmt: skip
-        await self._publish([bad])
-        return await store.write(conn, self.config.name, [one], None, reason)
+        return await store.write(
+            conn, self.config.name, [one], None, reason, before_commit=self._dead_letter
+        )
 
-    async def _publish(self, bad: list[BadRecord]) -> None:
-        if not bad:
+    async def _dead_letter(self, batch: Batch) -> None:
+        """Inside the batch's transaction: publish its dead letters, wait for the acks."""
+        if not batch.bad:
             return
         assert self._dead_letters is not None, "run() creates the dead-letter producer"
-        await self._dead_letters.publish(bad)
+        await self._dead_letters.publish(batch.bad)
         if self.after_dead_letters is not None:
-            await self.after_dead_letters(bad)
+            try:
+                await self.after_dead_letters(batch.bad)
+            except Exception as exc:  # a simulated crash, not a refused record
+                raise DeadLetterFailure("after_dead_letters failed") from exc
 
     def _report_lag(self, kafka: AIOKafkaConsumer) -> None:
         for tp in kafka.assignment():
@@ -282,6 +286,11 @@ class DecisionsConsumer:
                 log.warning("no gate closure for %s %s: %s", d.market_area, d.delivery_day, exc)
                 continue  # already stored; only this measurement is skipped
             metrics.GATE_TO_SERVED.observe(max(0.0, served))
+
+
+def _refused(exc: Exception) -> bool:
+    """Is this write failure about a record's values (isolate it) or not (stop)?"""
+    return not isinstance(exc, DeadLetterFailure) and store.refused(exc)
 
 
 def _merge(total: Batch, part: Batch) -> None:

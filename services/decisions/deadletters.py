@@ -19,6 +19,11 @@ from services.decisions import metrics
 from services.decisions.records import BadRecord, Kind, identity
 
 
+class DeadLetterFailure(Exception):
+    """The dead letters could not be published (broker down, ...): not about any record, so
+    the write fails as a whole and its offsets are not stored."""
+
+
 class DeadLetters:
     def __init__(
         self, producer: AIOKafkaProducer, kinds: dict[str, Kind], clock: Clock, service: str
@@ -30,8 +35,12 @@ class DeadLetters:
 
     async def publish(self, bad: Sequence[BadRecord]) -> None:
         """Send every dead letter and wait until the broker acknowledged them all."""
-        if not bad:
-            return
+        try:
+            await self._publish(bad)
+        except Exception as exc:
+            raise DeadLetterFailure(f"dead letters not published: {exc!r}") from exc
+
+    async def _publish(self, bad: Sequence[BadRecord]) -> None:
         sent = []
         for b in bad:
             kind = self.kinds.get(b.topic)

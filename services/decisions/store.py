@@ -10,6 +10,7 @@ so replays and re-deliveries of older events are no-ops.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -104,6 +105,7 @@ async def write(
     records: list[tuple[Kind, Record]],
     parsed: Batch | None = None,
     reject: FieldError | None = None,
+    before_commit: Callable[[Batch], Awaitable[None]] | None = None,
 ) -> tuple[Batch, Written]:
     """Apply the records and store their offsets atomically (the connection must be prepared).
 
@@ -113,6 +115,10 @@ async def write(
     `parsed`: the records already parsed into a batch (the consumer parses the next batch
     while this one is being written); reparsed only when some records must be skipped.
     `reject`: store every record as unreadable with this reason (poison-record path).
+    `before_commit`: awaited with the batch of fresh records once its rows are written and
+    before its offsets are stored (the consumer publishes the dead letters there: after
+    the stale records are dropped, so a re-fetched record never gets a second one, and
+    before the commit, so a crash cannot lose one).
     """
     async with conn.transaction():
         partitions = sorted({(r.topic, r.partition) for _, r in records})
@@ -140,6 +146,8 @@ async def write(
         plans = await _plans(conn, batch)
         runs = await _runs(conn, batch)
         await _bad(conn, consumer, batch)
+        if before_commit is not None:
+            await before_commit(batch)
         if decisions or plans or runs:
             # Delivered at commit to every replica's listener: their GET caches drop.
             await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
