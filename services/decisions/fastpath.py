@@ -28,7 +28,7 @@ from typing_extensions import TypedDict
 
 from schemas.base import FieldError
 from schemas.market import ScheduleDecision
-from services.decisions.finite import (
+from services.common.finite import (
     MAX_REASONS,
     NOT_FINITE,
     OUT_OF_RANGE,

@@ -24,8 +24,8 @@ from schemas.base import FieldError
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.market import AuctionCleared, ScheduleDecision
 from schemas.parsing import errors_from, parse_plan_event
+from services.common.finite import InvalidRecord, check_finite
 from services.decisions.fastpath import Decision, parse_decision
-from services.decisions.finite import InvalidRecord, check_finite
 
 Kind = Literal["decisions", "results", "plans"]
 PlanEvent = PlanSubmitted | PlanCancelled

@@ -11,10 +11,10 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from services.common.clock import Clock
+from services.common.finite import InvalidRecord
 from services.decisions import consumer, store
 from services.decisions.deadletters import DeadLetterFailure, DeadLetters
 from services.decisions.fastpath import parse_decision
-from services.decisions.finite import InvalidRecord
 from services.decisions.records import BadRecord, Batch, Record, add, identity
 from tests.unit.decisions.factories import decision
 

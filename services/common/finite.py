@@ -1,4 +1,7 @@
-"""Values that parse but cannot be used, found by field path so the record can be refused.
+"""Values that parse but cannot be used, found by field path so a record can be refused.
+
+Consumers (the decisions consumer, the market adapter) check what they read from a topic
+with this: a record that fails goes to the DLQ with one reason per field.
 
 - Non-finite numbers: pydantic reads JSON `NaN`, `Infinity` and overflowing literals such
   as `1e400` as floats; PostgreSQL's double precision stores them, and they would then
@@ -6,8 +9,6 @@
 - Times whose UTC instant lies outside years 1–9999 (`9999-12-31T23:00:00-05:00`): valid
   ISO 8601 with an offset, but Python cannot convert them to UTC, so asyncpg cannot send
   them, and one stored inside a jsonb column could not be read back by the API.
-The consumer refuses such a record with one reason per field (it goes to the DLQ like any
-unreadable one).
 """
 
 from __future__ import annotations
