@@ -10,7 +10,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -68,8 +68,10 @@ class Stack:
         )  # fmt: skip
         self.tasks: list[asyncio.Task[None]] = []
 
-    async def start(self, fails: dict[str, Exception] | None = None) -> asyncio.Task[None]:
-        service = MarketService(self.settings, exchange=Failing(self.settings, fails or {}))
+    async def start(
+        self, fails: dict[str, Exception] | None = None, clock: Clock | None = None
+    ) -> asyncio.Task[None]:
+        service = MarketService(self.settings, clock, exchange=Failing(self.settings, fails or {}))
         task = asyncio.create_task(service.run())
         self.tasks.append(task)
         return task
@@ -198,3 +200,29 @@ async def test_after_an_unreachable_exchange_the_restart_answers_the_bid_and_sur
     assert len(letters) == 2 and len({d["event_id"] for d in letters}) == 1
     await asyncio.sleep(0.5)
     assert not second.done(), second.exception() if second.done() else None
+
+
+async def test_a_bid_stamped_far_in_the_future_does_not_hold_the_simulated_delay(
+    stack, producer, consumer_factory
+):
+    """The simulated latency counts from the bid's occurred_at; one stamped in year 9000
+    (a wrong clock) used to make the loop sleep until then, answering nothing after it."""
+    stack.settings = stack.settings.model_copy(update={"market_delay_s": 5.0})
+    clock = Clock.fixed(datetime(2026, 11, 25, 12, tzinfo=UTC))  # moved by the test only
+    future = _bid("future").model_copy(update={"occurred_at": datetime(9000, 1, 1, tzinfo=UTC)})
+    await _send(producer, stack.bids, [future.model_dump_json().encode(),
+                                       _bid("next").model_dump_json().encode()])  # fmt: skip
+    task = await stack.start(clock=clock)
+
+    async def tick() -> None:  # time passes, a few seconds at a time (never years)
+        while True:
+            await asyncio.sleep(0.5)
+            clock.advance(timedelta(seconds=3))
+
+    ticking = asyncio.create_task(tick())
+    try:
+        results = await _read(consumer_factory, stack.results, lambda f: len(_runs(f)) >= 2)
+    finally:
+        ticking.cancel()
+    assert _runs(results) == {"future": "cleared", "next": "cleared"}
+    assert not task.done()
