@@ -59,7 +59,6 @@ async def executemany_write(
     consumer: str,
     records: list[tuple[Kind, Record]],
     parsed: Any = None,
-    reject: Any = None,
     before_commit: Any = None,
 ) -> tuple[Batch, store.Written]:
     """Same semantics as store.write for decisions, with plain per-row executemany."""

@@ -24,7 +24,6 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from services.common.clock import Clock
 from services.common.kafka import make_group_consumer, make_producer
@@ -187,9 +186,11 @@ class DecisionsConsumer:
             if not _refused(exc):
                 raise  # the database or broker failed: stop, nothing of the batch is stored
             # One record the database or its driver refuses (a NUL byte in a text, an int
-            # beyond int4, a time past year 9999) must not block the others: find it.
+            # beyond int4) must not block the others: find it, store it as refused.
             log.warning("batch of %d refused (%s); isolating the culprit", len(records), exc)
-            batch, written = await self._isolate(conn, records)
+            batch, written = await store.write_isolating(
+                conn, self.config.name, records, before_commit=self._dead_letter
+            )
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         self._positions.update(batch.offsets)
         for topic, n in batch.consumed.items():
@@ -205,48 +206,6 @@ class DecisionsConsumer:
         await self._observe_gate_closure(batch)
         if self.after_write is not None:
             await self.after_write(batch, written)
-
-    async def _isolate(
-        self, conn: asyncpg.Connection, records: list[tuple[Kind, Record]]
-    ) -> tuple[Batch, store.Written]:
-        """Write the records in halves, recursively, until each refused one is alone; that one
-        goes to the DLQ and `consume_errors`. A few poison records in a batch of n cost
-        O(log n) transactions each instead of n. The halves are contiguous and written in
-        order, so the offsets stored stay those of whole, committed parts."""
-        total, counts = Batch(), [0, 0, 0, 0]
-
-        async def write(part: list[tuple[Kind, Record]]) -> None:
-            try:
-                batch, w = await store.write(
-                    conn, self.config.name, part, before_commit=self._dead_letter
-                )
-            except Exception as exc:
-                if not _refused(exc):
-                    raise
-                if len(part) > 1:
-                    await write(part[: len(part) // 2])
-                    await write(part[len(part) // 2 :])
-                    return
-                batch, w = await self._refuse(conn, part[0], exc)
-            _merge(total, batch)
-            for i, n in enumerate((w.decisions, w.plans, w.runs, w.bad)):
-                counts[i] += n
-
-        await write(records)
-        return total, store.Written(*counts)
-
-    async def _refuse(
-        self, conn: asyncpg.Connection, one: tuple[Kind, Record], exc: Exception
-    ) -> tuple[Batch, store.Written]:
-        """Store one record as refused (its dead letter acknowledged before the commit)."""
-        if isinstance(exc, asyncpg.PostgresError):
-            text = f"rejected by the database: {exc}"
-        else:  # raised by the driver while encoding the row, or by the row builder
-            text = f"cannot be stored ({type(exc).__name__}: {exc})"
-        reason = FieldError(loc="", reason=text[:2000])
-        return await store.write(
-            conn, self.config.name, [one], None, reason, before_commit=self._dead_letter
-        )
 
     async def _dead_letter(self, batch: Batch) -> None:
         """Inside the batch's transaction: publish its dead letters, wait for the acks."""
@@ -291,15 +250,6 @@ class DecisionsConsumer:
 def _refused(exc: Exception) -> bool:
     """Is this write failure about a record's values (isolate it) or not (stop)?"""
     return not isinstance(exc, DeadLetterFailure) and store.refused(exc)
-
-
-def _merge(total: Batch, part: Batch) -> None:
-    """Add what one committed part of a batch did to the batch's total."""
-    total.offsets.update(part.offsets)
-    total.bad.extend(part.bad)
-    total.decisions.update(part.decisions)
-    for topic, n in part.consumed.items():
-        total.consumed[topic] = total.consumed.get(topic, 0) + n
 
 
 @contextlib.asynccontextmanager

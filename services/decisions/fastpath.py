@@ -28,12 +28,15 @@ from typing_extensions import TypedDict
 
 from schemas.base import FieldError
 from schemas.market import ScheduleDecision
-from services.common.finite import (
+from services.common.usable import (
+    INT4_MAX,
     MAX_REASONS,
     NOT_FINITE,
+    NUL,
     OUT_OF_RANGE,
+    TOO_LARGE,
     InvalidRecord,
-    check_finite,
+    check,
     in_range,
 )
 
@@ -101,8 +104,8 @@ class Decision(NamedTuple):
     occurred_at: datetime
     # jsonb text: [{charging_point_id, mtu_start, energy_kwh}], summed per (point, MTU)
     # whatever the producer sent (one entry per point and MTU, as the API shows them).
-    # No NUL replacement here (unlike jsonb()): PostgreSQL refuses a NUL in a point id, so
-    # the record is isolated and stored as refused rather than stored altered.
+    # No NUL replacement here (unlike jsonb()): a NUL in a point id is refused when the
+    # record is parsed, rather than stored altered.
     allocations: str
 
 
@@ -119,7 +122,7 @@ def parse_decision(value: bytes) -> Decision:
     if d["status"] == "rejected" and not reasons:
         return from_model(ScheduleDecision.model_validate_json(value))  # raises the reason
     allocations: list[Any] = d.get("allocations", [])
-    _check_times(d["occurred_at"], allocations)
+    _check_storable(d, allocations)
     if len({(a["charging_point_id"], a["mtu_start"]) for a in allocations}) < len(allocations):
         allocations = _merged(allocations)  # rare: a point and MTU twice
     return Decision(
@@ -130,17 +133,26 @@ def parse_decision(value: bytes) -> Decision:
     )  # fmt: skip
 
 
-def _check_times(occurred_at: datetime, allocations: list[Any]) -> None:
-    """Times whose UTC instant is past year 9999 (or before year 1) cannot be stored."""
-    bad = [] if in_range(occurred_at) else ["occurred_at"]
-    bad += [f"allocations[{i}].mtu_start" for i, a in enumerate(allocations)
-            if not in_range(a["mtu_start"])]  # fmt: skip
+def _check_storable(d: Any, allocations: list[Any]) -> None:
+    """What `_SHAPE` cannot say but PostgreSQL would refuse (the same as `usable.check`
+    with postgres=True on the model): times past year 9999 in UTC, a revision beyond
+    int4, a NUL in a text (reasons excepted: `jsonb()` replaces it there)."""
+    bad = [] if in_range(d["occurred_at"]) else [("occurred_at", OUT_OF_RANGE)]
+    if d["revision"] > INT4_MAX:
+        bad.append(("revision", TOO_LARGE))
+    bad += [(name, NUL) for name in ("market_area", "run_id", "vehicle_id") if "\x00" in d[name]]
+    for i, a in enumerate(allocations):
+        if "\x00" in a["charging_point_id"]:
+            bad.append((f"allocations[{i}].charging_point_id", NUL))
+        if not in_range(a["mtu_start"]):
+            bad.append((f"allocations[{i}].mtu_start", OUT_OF_RANGE))
     if bad:
-        raise InvalidRecord([FieldError(loc=loc, reason=OUT_OF_RANGE) for loc in bad[:MAX_REASONS]])
+        raise InvalidRecord([FieldError(loc=loc, reason=why) for loc, why in bad[:MAX_REASONS]])
 
 
 def from_model(d: ScheduleDecision) -> Decision:
-    check_finite(d)  # the model reads NaN and Infinity as floats; the row must not hold them
+    # The model reads NaN and Infinity as floats, and takes what PostgreSQL cannot store.
+    check(d, postgres=True, text_exempt=("reasons",))
     allocations = _merged([a.model_dump() for a in d.allocations])
     return Decision(
         d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase,

@@ -8,7 +8,9 @@ same order again, so older batches never overwrite newer rows):
 - auction runs by (market_area, delivery_day, run_id), ordered by (occurred_at, event_id).
 Unreadable records become `BadRecord`s (stored with their reasons and sent to the DLQ of
 their topic, never fatal): whatever parsing one record raises is that record's problem
-(parsing is pure), and so is a number that parsed but is not finite (`finite.py`).
+(parsing is pure), and so is a value that parsed but cannot be stored: a non-finite
+number, a time past year 9999 in UTC, an int beyond int4, a NUL in a text
+(`services/common/usable.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from schemas.base import FieldError
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.market import AuctionCleared, ScheduleDecision
 from schemas.parsing import errors_from, parse_plan_event
-from services.common.finite import InvalidRecord, check_finite
+from services.common.usable import InvalidRecord, check
 from services.decisions.fastpath import Decision, parse_decision
 
 Kind = Literal["decisions", "results", "plans"]
@@ -93,12 +95,12 @@ def _parse(kind: Kind, value: bytes) -> Any:
         return parse_decision(value)  # checks finiteness itself, on its fast path
     if kind == "results":
         run = AuctionCleared.model_validate_json(value)
-        check_finite(run)
+        check(run, postgres=True)
         return run
     event, errors = parse_plan_event(value)
     if event is None:
         raise InvalidRecord(errors)
-    check_finite(event)
+    check(event, postgres=True)
     return event
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from schemas.base import FieldError
 from schemas.market import AggregateBid, MarketResult
 from schemas.parsing import errors_from
-from services.common.finite import MAX_REASONS, nonfinite
+from services.common.usable import MAX_REASONS, problems
 from services.market.exchange import result_id
 
 MAX_MTUS = 100  # 25 hours (the autumn DST day) of 15-minute MTUs
@@ -40,7 +40,7 @@ def read_bid(value: bytes | None) -> tuple[AggregateBid | None, list[FieldError]
 
 def unusable(bid: AggregateBid) -> list[FieldError]:
     """Why a bid that passed the schema still cannot go to an exchange ([] if it can)."""
-    reasons = nonfinite(bid)
+    reasons = problems(bid)
     if len(bid.mtu_starts) > MAX_MTUS:
         reasons.append(
             FieldError(

@@ -137,8 +137,9 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     pool, producer, topics, start_consumer
 ):
     good = decision()
-    nul = decision(vehicle_id="V\u0000NUL")  # valid for pydantic, refused by PostgreSQL text
-    nul_point = decision(energies={("P\u0000", 1): 1.0})  # refused by jsonb (allocations)
+    # Valid for pydantic, but PostgreSQL cannot store a NUL (text, jsonb): refused when parsed.
+    nul = decision(vehicle_id="V\u0000NUL")
+    nul_point = decision(energies={("P\u0000", 1): 1.0})
     for value in (
         b"{not json",
         b'{"event_type": "ScheduleDecision"}',
@@ -155,7 +156,9 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     )
     assert len(errors) == 4
     text = " ".join(str(e["reasons"]) for e in errors)
-    assert "invalid JSON" in text and "plan_id" in text and "rejected by the database" in text
+    assert "invalid JSON" in text and "plan_id" in text
+    assert "vehicle_id" in text and "allocations[0].charging_point_id" in text
+    assert text.count("must not contain the NUL character") == 2
     assert (await _decision_rows(pool, [good.plan_id]))[good.plan_id]["status"] == "accepted"
     assert not (await _decision_rows(pool, [nul.plan_id, nul_point.plan_id]))
 

@@ -11,7 +11,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from services.common.clock import Clock
-from services.common.finite import InvalidRecord
+from services.common.usable import InvalidRecord
 from services.decisions import consumer, store
 from services.decisions.deadletters import DeadLetterFailure, DeadLetters
 from services.decisions.fastpath import parse_decision
@@ -88,6 +88,9 @@ def _body(**fields: object) -> bytes:
         (_body(coverage=float("inf")), "coverage"),
         (_body(requested_kwh=1.5).replace(b"1.5", b"1e400"), "requested_kwh"),
         (_body(occurred_at=FAR), "occurred_at"),
+        (_body(revision=2**31), "revision"),  # PostgreSQL integer
+        (_body(vehicle_id="V\u0000"), "vehicle_id"),  # PostgreSQL text
+        (_body(run_id="r\u0000"), "run_id"),
         (
             _body(allocations=[{"charging_point_id": "P", "mtu_start": FAR, "energy_kwh": 1.0}]),
             "allocations[0].mtu_start",
@@ -103,6 +106,16 @@ def test_a_decision_that_parses_but_cannot_be_stored_is_refused_naming_the_field
     [bad] = batch.bad
     assert (bad.reasons[0].loc, bad.key) == (loc, b"key")
     assert batch.offsets == {("t", 0): 1}  # consumed: its offset advances
+
+
+def test_a_nul_in_a_reason_is_kept_for_the_writer_to_replace_on_both_paths():
+    # A rejected decision must reach its vehicle even if a reason quotes hostile input.
+    body = json.loads(decision(energies={}).model_dump_json())
+    body["reasons"] = [{"loc": "stops[0]", "reason": "unknown point P\u0000"}]
+    fast = parse_decision(json.dumps(body).encode())
+    del body["event_id"]  # not the fast shape (it requires it): the model path
+    slow = parse_decision(json.dumps(body).encode())
+    assert "\\ufffd" in fast.reasons and "\\ufffd" in slow.reasons
 
 
 def test_energies_that_overflow_when_summed_per_point_and_mtu_are_refused():
