@@ -80,14 +80,22 @@ def run_order(r: AuctionCleared) -> tuple[datetime, UUID]:
 
 
 def _reasons(exc: Exception) -> list[FieldError]:
+    """Why the record was refused; never raises (describing an error must not fail)."""
+    try:
+        return _described(exc)
+    except Exception:
+        return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__})")]
+
+
+def _described(exc: Exception) -> list[FieldError]:
     if isinstance(exc, ValidationError):
         return errors_from(exc)
     if isinstance(exc, InvalidRecord):
         return exc.errors
     if isinstance(exc, ValueError):
-        return [FieldError(loc="", reason=str(exc) or type(exc).__name__)]
+        return [FieldError(loc="", reason=(str(exc) or type(exc).__name__)[:2000])]
     # Not a validation verdict: say what broke, so the dead letter explains itself.
-    return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__}: {exc})")]
+    return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__}: {exc})"[:2000])]
 
 
 def _parse(kind: Kind, value: bytes) -> Any:

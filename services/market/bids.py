@@ -31,11 +31,19 @@ def read_bid(value: bytes | None) -> tuple[AggregateBid | None, list[FieldError]
         return None, [FieldError(loc="", reason="empty record value")]
     try:
         bid = AggregateBid.model_validate_json(value)
-    except ValidationError as exc:
-        return None, errors_from(exc)[:MAX_REASONS]
     except Exception as exc:  # parsing is pure: whatever it raises is about this record
-        return None, [FieldError(loc="", reason=f"unreadable ({type(exc).__name__}: {exc})")]
+        return None, _described(exc)
     return bid, unusable(bid)
+
+
+def _described(exc: Exception) -> list[FieldError]:
+    """The reasons for a record that is not a bid; never raises."""
+    try:
+        if isinstance(exc, ValidationError):
+            return errors_from(exc)[:MAX_REASONS]
+        return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__}: {exc})"[:2000])]
+    except Exception:  # describing the error must not fail in turn
+        return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__})")]
 
 
 def unusable(bid: AggregateBid) -> list[FieldError]:

@@ -58,6 +58,11 @@ def _run(**fields: Any) -> bytes:
 POISON: dict[str, tuple[str, Callable[[], bytes | None], tuple[str, ...]]] = {
     "invalid JSON": ("decisions", lambda: b"{not json", ("invalid JSON",)),
     "empty value": ("decisions", lambda: None, ("empty record value",)),
+    "a 1000-character unknown field": (
+        "decisions",
+        lambda: _decision(**{"x" * 1000: 1}),
+        ("x" * 256 + ": unknown field",),
+    ),
     "NaN": (
         "decisions",
         lambda: _decision(cost_eur=float("nan")),

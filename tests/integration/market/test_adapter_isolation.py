@@ -119,6 +119,9 @@ async def test_poison_bids_go_to_the_dlq_and_the_honest_ones_around_them_are_ans
         "invalid JSON": (b"{not json", None, "invalid JSON"),
         "empty value": (None, None, "empty record value"),
         "not a bid": (b'{"event_type": "AggregateBid"}', None, "run_id"),
+        "a 1000-character unknown field": (
+            _patched("k", **{"k" * 1000: 1}), None, "k" * 256 + ": unknown field"
+        ),
         "NaN price": (
             _patched("nan", bid_curves=[[{"price_eur_mwh": float("nan"), "quantity_mwh": 1}]]
                      + [[]] * 23),

@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from services.common.clock import Clock
 from services.common.usable import InvalidRecord
-from services.decisions import consumer, store
+from services.decisions import consumer, records, store
 from services.decisions.deadletters import DeadLetterFailure, DeadLetters
 from services.decisions.fastpath import parse_decision
 from services.decisions.records import BadRecord, Batch, Record, add, identity
@@ -132,3 +132,22 @@ def test_a_dead_letter_names_the_plan_when_the_record_parses():
     assert identity("decisions", b"{not json") == {}
     assert identity("results", b"{}") == {}
     assert isinstance(ident["plan_id"], uuid.UUID)
+
+
+def test_an_unknown_field_with_a_1000_character_name_is_described_not_raised():
+    # Describing the error built a FieldError with a 1000-character loc, which raised in
+    # the consumer's error handler and stopped it.
+    value = _body(**{"a" * 1000: 1})
+    batch = Batch()
+    add(batch, "decisions", Record("t", 0, 0, value))
+    [bad] = batch.bad
+    assert bad.reasons[0].loc == "a" * 256 and bad.reasons[0].reason == "unknown field"
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def test_describing_a_refusal_never_raises():
+    assert [r.reason for r in records._reasons(_Unprintable())] == ["unreadable (_Unprintable)"]

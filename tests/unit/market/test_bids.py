@@ -53,10 +53,14 @@ def test_a_bid_that_reads_but_no_exchange_could_take_names_the_field(value, loc)
     assert [r.loc for r in reasons] == [loc]
 
 
-@pytest.mark.parametrize("value", [None, b"", b"{not json", b'{"event_type": "AggregateBid"}'])
+@pytest.mark.parametrize(
+    "value",
+    [None, b"", b"{not json", b'{"event_type": "AggregateBid"}', bid_json(**{"k" * 1000: 1})],
+)
 def test_an_unreadable_record_has_no_bid_and_its_reasons(value) -> None:
     bid, reasons = read_bid(value)
     assert bid is None and reasons
+    assert all(len(r.loc) <= 256 for r in reasons)
 
 
 def test_the_refusal_answers_the_bids_run_like_the_exchange_would() -> None:
