@@ -137,14 +137,15 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     pool, producer, topics, start_consumer
 ):
     good = decision()
-    # Valid for pydantic, but PostgreSQL cannot store a NUL (text, jsonb): refused when parsed.
-    nul = decision(vehicle_id="V\u0000NUL")
-    nul_point = decision(energies={("P\u0000", 1): 1.0})
+    # NUL characters, written into the JSON text (the schema refuses them in ids, a producer
+    # that skips it may not): refused by PostgreSQL text and jsonb (allocations).
+    nul = decision(vehicle_id="VNUL")
+    nul_point = decision(energies={("PNUL", 1): 1.0})
     for value in (
         b"{not json",
         b'{"event_type": "ScheduleDecision"}',
-        nul.model_dump_json().encode(),
-        nul_point.model_dump_json().encode(),
+        nul.model_dump_json().replace('"VNUL"', '"V\\u0000NUL"').encode(),
+        nul_point.model_dump_json().replace('"PNUL"', '"P\\u0000"').encode(),
     ):
         await producer.send(topics.decisions, value, key=b"V001")
     await _send(producer, topics.decisions, [good])
@@ -157,8 +158,8 @@ async def test_unreadable_records_are_stored_with_reasons_and_do_not_stop_the_co
     assert len(errors) == 4
     text = " ".join(str(e["reasons"]) for e in errors)
     assert "invalid JSON" in text and "plan_id" in text
+    # Refused when parsed, naming the field (by services.common.usable or the schema).
     assert "vehicle_id" in text and "allocations[0].charging_point_id" in text
-    assert text.count("must not contain the NUL character") == 2
     assert (await _decision_rows(pool, [good.plan_id]))[good.plan_id]["status"] == "accepted"
     assert not (await _decision_rows(pool, [nul.plan_id, nul_point.plan_id]))
 
