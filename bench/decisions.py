@@ -55,7 +55,11 @@ ALLOCS = {("P-HOME-01", 1): 7.0, ("P-HOME-01", 2): 7.0, ("P-HOME-01", 3): 3.0,
 
 
 async def executemany_write(
-    conn: asyncpg.Connection, consumer: str, records: list[tuple[Kind, Record]], reject: Any = None
+    conn: asyncpg.Connection,
+    consumer: str,
+    records: list[tuple[Kind, Record]],
+    parsed: Any = None,
+    before_commit: Any = None,
 ) -> tuple[Batch, store.Written]:
     """Same semantics as store.write for decisions, with plain per-row executemany."""
     async with conn.transaction():
@@ -74,6 +78,8 @@ async def executemany_write(
             "d.event_id)",
             rows,
         )
+        if before_commit is not None:  # the consumer's dead letters
+            await before_commit(batch)
         await conn.executemany(
             store.UPSERT_OFFSET, [(consumer, t, p, o) for (t, p), o in batch.offsets.items()]
         )

@@ -57,7 +57,9 @@ def errors_from(
             loc = ["event_type"]
         else:
             reason = _REASONS.get(kind, err["msg"])
-        result.append(FieldError(loc=loc_path(loc), reason=reason))
+        # Cut to FieldError's limits: a 1000-character unknown key must not make the
+        # description of the error raise in turn (it stopped consumers).
+        result.append(FieldError(loc=loc_path(loc)[:256], reason=reason[:2000]))
     return result
 
 

@@ -16,6 +16,7 @@ from services.common import dbpool, registry, stackfile
 from services.common.addresslimit import AddressLimitMiddleware
 from services.common.auth import TokenCache
 from services.common.clock import Clock
+from services.common.dlq import dlq_topic
 from services.common.inflight import InFlightLimitMiddleware
 from services.common.kafka import (
     AUCTION_RESULTS,
@@ -148,7 +149,7 @@ def _start_consumer(
     def create_topics() -> Awaitable[list[str]]:
         return ensure_topics(
             bootstrap,
-            tuple(TopicSpec(name) for name in TOPIC_KINDS),
+            tuple(TopicSpec(n) for name in TOPIC_KINDS for n in (name, dlq_topic(name))),
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             prefix=prefix,

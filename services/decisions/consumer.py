@@ -4,6 +4,11 @@ The consumer group only spreads partitions over replicas; offsets are never comm
 Kafka. On every assignment we seek to the offsets stored in PostgreSQL (or to the
 beginning), so whatever Kafka re-delivers after a crash or rebalance starts exactly after
 the last batch the database holds.
+
+No single record can stop it: a record that cannot be parsed, or that the database or its
+driver refuses, goes to `<topic>.dlq` (and `consume_errors`) and its offset advances with
+the rest of the batch. Only failures that are not about a record (database or broker
+unavailable) end `run()`, before the batch's offsets are stored; the caller restarts it.
 """
 
 from __future__ import annotations
@@ -12,28 +17,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from schemas.base import FieldError
 from schemas.market_day import gate_closure
 from services.common.clock import Clock
-from services.common.kafka import make_group_consumer
+from services.common.kafka import make_group_consumer, make_producer
 from services.common.kafka_access import Broker
 from services.common.registry import get_market_area
 from services.decisions import metrics, store
-from services.decisions.records import Batch, Kind, Record, add
+from services.decisions.deadletters import DeadLetterFailure, DeadLetters
+from services.decisions.records import BadRecord, Batch, Kind, Record, add
 
 log = logging.getLogger(__name__)
 SERVICE = "decisions"
 
-_REJECTED_BY_DATABASE = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
-
 AfterWrite = Callable[[Batch, store.Written], Awaitable[None]]
+BeforeCommit = Callable[[list[BadRecord]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def _records(
     topics: dict[str, Kind], fetched: dict[TopicPartition, list[ConsumerRecord]]
 ) -> list[tuple[Kind, Record]]:
     return [
-        (topics[tp.topic], Record(r.topic, r.partition, r.offset, r.value))
+        (topics[tp.topic], Record(r.topic, r.partition, r.offset, r.value, r.key))
         for tp, records in fetched.items()
         for r in records
     ]
@@ -86,11 +90,17 @@ class DecisionsConsumer:
         config: ConsumerConfig,
         clock: Clock | None = None,
         after_write: AfterWrite | None = None,
+        after_dead_letters: BeforeCommit | None = None,
     ) -> None:
         self.pool = pool
         self.config = config
         self.clock = clock or Clock()
         self.after_write = after_write  # tests use it to crash between write and next poll
+        # Tests use it to crash after dead letters were acknowledged, before their commit.
+        self.after_dead_letters = after_dead_letters
+        self._dead_letters: DeadLetters | None = None
+        for topic in config.topics:  # every series exists from the start (rate() needs 0)
+            metrics.DLQ_EVENTS.labels(SERVICE, topic)
         self.assigned = asyncio.Event()
         self.running = False
         self.last_error: str | None = None  # why the last run ended, for /readyz
@@ -131,8 +141,10 @@ class DecisionsConsumer:
         )
         self._kafka = kafka
         kafka.subscribe(list(cfg.topics), listener=_SeekToStored(self))
-        async with self.pool.acquire() as conn:
+        producer = make_producer(cfg.bootstrap)  # dead letters only
+        async with self.pool.acquire() as conn, _started(producer):
             await store.prepare(conn)
+            self._dead_letters = DeadLetters(producer, cfg.topics, self.clock, SERVICE)
             await kafka.start()
             self.running = True
             # Pipeline: while batch N is written (PostgreSQL works on another core), batch
@@ -168,19 +180,27 @@ class DecisionsConsumer:
     ) -> None:
         started = time.perf_counter()
         try:
-            batch, written = await store.write(conn, self.config.name, records, parsed)
-        except _REJECTED_BY_DATABASE:
-            # One record the database refuses (e.g. a NUL byte in a text) must not block
-            # the others: redo the batch one record per transaction, isolating the culprit.
-            batch, written = await self._write_one_by_one(conn, records)
+            batch, written = await store.write(
+                conn, self.config.name, records, parsed, before_commit=self._dead_letter
+            )
+        except Exception as exc:
+            if not _refused(exc):
+                raise  # the database or broker failed: stop, nothing of the batch is stored
+            # One record the database or its driver refuses (a NUL byte in a text, an int
+            # beyond int4) must not block the others: find it, store it as refused.
+            log.warning("batch of %d refused (%s); isolating the culprit", len(records), exc)
+            batch, written = await store.write_isolating(
+                conn, self.config.name, records, before_commit=self._dead_letter
+            )
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         self._positions.update(batch.offsets)
         for topic, n in batch.consumed.items():
             metrics.EVENTS_CONSUMED.labels(SERVICE, topic).inc(n)
         for bad in batch.bad:
             metrics.EVENTS_INVALID.labels(SERVICE, bad.topic).inc()
-            log.warning("unreadable record %s[%d]@%d: %s", bad.topic, bad.partition, bad.offset,
-                        "; ".join(map(str, bad.reasons)))  # fmt: skip
+            reasons = "; ".join(map(str, bad.reasons[:5]))
+            log.warning("record %s[%d]@%d refused, dead letter sent: %s", bad.topic,
+                        bad.partition, bad.offset, reasons)  # fmt: skip
         metrics.DECISIONS_PERSISTED.inc(written.decisions)
         metrics.PLANS_PERSISTED.inc(written.plans)
         metrics.RUNS_PERSISTED.inc(written.runs)
@@ -188,25 +208,17 @@ class DecisionsConsumer:
         if self.after_write is not None:
             await self.after_write(batch, written)
 
-    async def _write_one_by_one(
-        self, conn: asyncpg.Connection, records: list[tuple[Kind, Record]]
-    ) -> tuple[Batch, store.Written]:
-        total = Batch()
-        counts = [0, 0, 0, 0]
-        for one in records:
+    async def _dead_letter(self, batch: Batch) -> None:
+        """Inside the batch's transaction: publish its dead letters, wait for the acks."""
+        if not batch.bad:
+            return
+        assert self._dead_letters is not None, "run() creates the dead-letter producer"
+        await self._dead_letters.publish(batch.bad)
+        if self.after_dead_letters is not None:
             try:
-                batch, w = await store.write(conn, self.config.name, [one])
-            except _REJECTED_BY_DATABASE as exc:
-                reason = FieldError(loc="", reason=f"rejected by the database: {exc}")
-                batch, w = await store.write(conn, self.config.name, [one], None, reason)
-            total.offsets.update(batch.offsets)
-            total.bad.extend(batch.bad)
-            total.decisions.update(batch.decisions)
-            for topic, n in batch.consumed.items():
-                total.consumed[topic] = total.consumed.get(topic, 0) + n
-            for i, n in enumerate((w.decisions, w.plans, w.runs, w.bad)):
-                counts[i] += n
-        return total, store.Written(*counts)
+                await self.after_dead_letters(batch.bad)
+            except Exception as exc:  # a simulated crash, not a refused record
+                raise DeadLetterFailure("after_dead_letters failed") from exc
 
     def _report_lag(self, kafka: AIOKafkaConsumer) -> None:
         for tp in kafka.assignment():
@@ -227,5 +239,24 @@ class DecisionsConsumer:
             area = await get_market_area(self.pool, d.market_area)
             if area is None:
                 continue  # unknown area: no gate closure to measure from
-            closed = gate_closure(d.delivery_day, area.timezone, area.gate_closure)
-            metrics.GATE_TO_SERVED.observe(max(0.0, (self.clock.now() - closed).total_seconds()))
+            try:
+                closed = gate_closure(d.delivery_day, area.timezone, area.gate_closure)
+                served = (self.clock.now() - closed).total_seconds()
+            except (OverflowError, ValueError) as exc:  # e.g. 0001-01-01: D-1 does not exist
+                log.warning("no gate closure for %s %s: %s", d.market_area, d.delivery_day, exc)
+                continue  # already stored; only this measurement is skipped
+            metrics.GATE_TO_SERVED.observe(max(0.0, served))
+
+
+def _refused(exc: Exception) -> bool:
+    """Is this write failure about a record's values (isolate it) or not (stop)?"""
+    return not isinstance(exc, DeadLetterFailure) and store.refused(exc)
+
+
+@contextlib.asynccontextmanager
+async def _started(producer: AIOKafkaProducer) -> AsyncIterator[AIOKafkaProducer]:
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()

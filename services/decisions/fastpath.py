@@ -17,6 +17,7 @@ in one call (`TypeAdapter(list[...])`) was measured slower than one call per rec
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, NamedTuple, NotRequired
 from uuid import UUID
@@ -25,10 +26,34 @@ import orjson
 from pydantic import AwareDatetime, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from schemas.base import (
+    FIRST_DAY,
+    FIRST_INSTANT,
+    ID_PATTERN,
+    LAST_DAY,
+    LAST_INSTANT,
+    MAX_REVISION,
+    FieldError,
+)
 from schemas.market import ScheduleDecision
+from services.common.usable import MAX_REASONS, NOT_FINITE, InvalidRecord, check
 
-_Time = Annotated[AwareDatetime, Strict()]
+# Bounds of the shape: the model's own (schemas.base), so the two cannot drift. Anything
+# outside them is left to the model and `usable.check`, which give the verdict.
+_ID_PATTERN, _MAX_REVISION = ID_PATTERN, MAX_REVISION
+_FIRST_DAY, _LAST_DAY, _FIRST_INSTANT, _LAST_INSTANT = (
+    FIRST_DAY,
+    LAST_DAY,
+    FIRST_INSTANT,
+    LAST_INSTANT,
+)
+
+_Time = Annotated[AwareDatetime, Strict(), Field(ge=_FIRST_INSTANT, le=_LAST_INSTANT)]
 _FORBID = ConfigDict(extra="forbid")
+
+
+def _id(longest: int) -> Any:
+    return Annotated[str, Field(min_length=1, max_length=longest, pattern=_ID_PATTERN)]
 
 
 class _Reason(TypedDict):
@@ -39,9 +64,9 @@ class _Reason(TypedDict):
 
 class _Allocation(TypedDict):
     __pydantic_config__ = _FORBID  # type: ignore[misc]
-    charging_point_id: Annotated[str, Field(min_length=1, max_length=64)]
+    charging_point_id: _id(64)  # type: ignore[valid-type]
     mtu_start: _Time
-    energy_kwh: Annotated[float, Field(ge=0)]
+    energy_kwh: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Decision(TypedDict):
@@ -52,19 +77,19 @@ class _Decision(TypedDict):
     event_id: UUID
     schema_version: Annotated[int, Strict(), Field(ge=1, le=1)]
     occurred_at: _Time
-    market_area: Annotated[str, Field(min_length=1, max_length=32)]
-    delivery_day: date
-    run_id: Annotated[str, Field(min_length=1, max_length=128)]
+    market_area: _id(32)  # type: ignore[valid-type]
+    delivery_day: Annotated[date, Field(ge=_FIRST_DAY, le=_LAST_DAY)]
+    run_id: _id(128)  # type: ignore[valid-type]
     plan_id: UUID
-    revision: Annotated[int, Field(ge=0)]
-    vehicle_id: Annotated[str, Field(min_length=1, max_length=64)]
+    revision: Annotated[int, Field(ge=0, le=_MAX_REVISION)]
+    vehicle_id: _id(64)  # type: ignore[valid-type]
     phase: NotRequired[Literal[1, 2]]
     status: Literal["accepted", "rejected"]
     reasons: NotRequired[list[_Reason]]
-    requested_kwh: Annotated[float, Field(ge=0)]
-    accepted_kwh: NotRequired[Annotated[float, Field(ge=0)]]
-    coverage: NotRequired[Annotated[float, Field(ge=0)]]
-    cost_eur: NotRequired[float]
+    requested_kwh: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    accepted_kwh: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    coverage: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+    cost_eur: NotRequired[Annotated[float, Field(allow_inf_nan=False)]]
     allocations: NotRequired[list[_Allocation]]
 
 
@@ -91,8 +116,8 @@ class Decision(NamedTuple):
     occurred_at: datetime
     # jsonb text: [{charging_point_id, mtu_start, energy_kwh}], summed per (point, MTU)
     # whatever the producer sent (one entry per point and MTU, as the API shows them).
-    # No NUL replacement here (unlike jsonb()): PostgreSQL refuses a NUL in a point id, so
-    # the record is isolated and stored as refused rather than stored altered.
+    # No NUL replacement here (unlike jsonb()): a NUL in a point id is refused when the
+    # record is parsed, rather than stored altered.
     allocations: str
 
 
@@ -120,6 +145,8 @@ def parse_decision(value: bytes) -> Decision:
 
 
 def from_model(d: ScheduleDecision) -> Decision:
+    # The model reads NaN and Infinity as floats, and takes what PostgreSQL cannot store.
+    check(d, postgres=True, text_exempt=("reasons",))
     allocations = _merged([a.model_dump() for a in d.allocations])
     return Decision(
         d.plan_id, d.revision, d.vehicle_id, d.market_area, d.delivery_day, d.run_id, d.phase,
@@ -134,6 +161,12 @@ def _merged(allocations: list[Any]) -> list[dict[str, Any]]:
     for a in allocations:
         key = (a["charging_point_id"], a["mtu_start"])
         total[key] = total.get(key, 0.0) + a["energy_kwh"]
+    overflowed = [f"{p} at {t.isoformat()}" for (p, t), e in total.items() if not math.isfinite(e)]
+    if overflowed:  # finite energies whose sum overflows to infinity
+        raise InvalidRecord(
+            [FieldError(loc="allocations", reason=f"the energies of {k} sum to {NOT_FINITE}")
+             for k in overflowed[:MAX_REASONS]]
+        )  # fmt: skip
     return [
         {"charging_point_id": p, "mtu_start": t, "energy_kwh": e} for (p, t), e in total.items()
     ]

@@ -22,6 +22,11 @@ EVENTS_INVALID = _shared_counter(
     "Consumed records that could not be read (stored in consume_errors), by service and topic",
     ["service", "topic"],
 )
+DLQ_EVENTS = _shared_counter(
+    "chargeflow_dlq_events_total",
+    "Records sent to the dead-letter topic <topic>.dlq, by service and the topic read from",
+    ["service", "topic"],
+)
 DECISIONS_PERSISTED = Counter(
     "chargeflow_decisions_persisted_total",
     "Schedule decisions written (new, or newer than the stored one)",

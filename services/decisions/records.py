@@ -6,7 +6,11 @@ same order again, so older batches never overwrite newer rows):
 - plans by plan_id, ordered by (revision, cancelled) — a cancellation of revision R beats
   a (re)delivery of the submission of R;
 - auction runs by (market_area, delivery_day, run_id), ordered by (occurred_at, event_id).
-Unreadable records become `BadRecord`s (stored with their reasons, never fatal).
+Unreadable records become `BadRecord`s (stored with their reasons and sent to the DLQ of
+their topic, never fatal): whatever parsing one record raises is that record's problem
+(parsing is pure), and so is a value that parsed but cannot be stored: a non-finite
+number, a time past year 9999 in UTC, an int beyond int4, a NUL in a text
+(`services/common/usable.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from schemas.base import FieldError
 from schemas.events import PlanCancelled, PlanSubmitted
 from schemas.market import AuctionCleared, ScheduleDecision
 from schemas.parsing import errors_from, parse_plan_event
+from services.common.usable import InvalidRecord, check
 from services.decisions.fastpath import Decision, parse_decision
 
 Kind = Literal["decisions", "results", "plans"]
@@ -35,6 +40,7 @@ class Record(NamedTuple):
     partition: int
     offset: int
     value: bytes | None
+    key: bytes | None = None  # only for the dead letter, which keeps the original key
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class BadRecord:
     offset: int
     reasons: list[FieldError]
     value: bytes | None
+    key: bytes | None = None
 
 
 @dataclass
@@ -73,28 +80,49 @@ def run_order(r: AuctionCleared) -> tuple[datetime, UUID]:
 
 
 def _reasons(exc: Exception) -> list[FieldError]:
+    """Why the record was refused; never raises (describing an error must not fail)."""
+    try:
+        return _described(exc)
+    except Exception:
+        return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__})")]
+
+
+def _described(exc: Exception) -> list[FieldError]:
     if isinstance(exc, ValidationError):
         return errors_from(exc)
-    if isinstance(exc, _Invalid):
+    if isinstance(exc, InvalidRecord):
         return exc.errors
-    return [FieldError(loc="", reason=str(exc) or type(exc).__name__)]
+    if isinstance(exc, ValueError):
+        return [FieldError(loc="", reason=(str(exc) or type(exc).__name__)[:2000])]
+    # Not a validation verdict: say what broke, so the dead letter explains itself.
+    return [FieldError(loc="", reason=f"unreadable ({type(exc).__name__}: {exc})"[:2000])]
 
 
 def _parse(kind: Kind, value: bytes) -> Any:
     if kind == "decisions":
-        return parse_decision(value)
+        return parse_decision(value)  # checks finiteness itself, on its fast path
     if kind == "results":
-        return AuctionCleared.model_validate_json(value)
+        run = AuctionCleared.model_validate_json(value)
+        check(run, postgres=True)
+        return run
     event, errors = parse_plan_event(value)
     if event is None:
-        raise _Invalid(errors)
+        raise InvalidRecord(errors)
+    check(event, postgres=True)
     return event
 
 
-class _Invalid(ValueError):
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(map(str, errors)))
-        self.errors = errors
+def identity(kind: Kind, value: bytes | None) -> dict[str, Any]:
+    """plan_id, revision and vehicle_id of a decision or plan that parses (for its dead
+    letter, so the reason can reach the vehicle); {} for anything else."""
+    try:
+        event = _parse(kind, value or b"")
+    except Exception:
+        return {}
+    if isinstance(event, Decision | PlanSubmitted | PlanCancelled):
+        return {"plan_id": event.plan_id, "revision": event.revision,
+                "vehicle_id": event.vehicle_id}  # fmt: skip
+    return {}
 
 
 def add(batch: Batch, kind: Kind, record: Record) -> None:
@@ -107,7 +135,7 @@ def add(batch: Batch, kind: Kind, record: Record) -> None:
         return
     try:
         event = _parse(kind, record.value)
-    except (ValidationError, ValueError) as exc:
+    except Exception as exc:  # parsing is pure: whatever it raises concerns this record only
         batch.bad.append(_bad(record, _reasons(exc)))
         return
     if isinstance(event, Decision):
@@ -134,7 +162,9 @@ def add_bad(batch: Batch, record: Record, reasons: list[FieldError]) -> None:
 
 
 def _bad(record: Record, reasons: list[FieldError]) -> BadRecord:
-    return BadRecord(record.topic, record.partition, record.offset, reasons, record.value)
+    return BadRecord(
+        record.topic, record.partition, record.offset, reasons, record.value, record.key
+    )
 
 
 def merged_allocations(d: ScheduleDecision) -> list[tuple[str, datetime, float]]:

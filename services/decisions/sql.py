@@ -17,6 +17,8 @@ STAGING_TABLES = (
     "status text NOT NULL) ON COMMIT DELETE ROWS",
 )
 
+STAGING = ("stage_decisions", "stage_plans", "stage_stops", "stage_applied_plans")
+
 _DECISION_SET = ", ".join(
     f"{c} = EXCLUDED.{c}"
     for c in (

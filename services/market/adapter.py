@@ -5,6 +5,12 @@ take an ``AggregateBid`` (one (area, day), per-MTU step curves within the exchan
 and return the ``MarketResult`` for the same ``run_id`` — cleared prices and awards per MTU,
 or ``rejected``/``cancelled`` with a reason. ``submit`` must be idempotent per
 ``(market_area, delivery_day, run_id)``: the bid may arrive more than once.
+
+Failures: raise :class:`ExchangeUnavailable` (or let ``OSError``/``TimeoutError`` through)
+when the exchange cannot be reached; the service then stops without committing, and the bid
+is submitted again after the restart. Any other exception is taken to be about this bid:
+the bid goes to ``aggregate-bids.dlq`` and the aggregator is answered ``rejected``, so one
+bid can never stop the adapter.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from typing import Protocol
 from schemas.market import AggregateBid, MarketResult
 from services.common.clock import Clock
 from services.market.exchange import ExchangeRules, Supply, clear
+
+
+class ExchangeUnavailable(Exception):
+    """The exchange cannot be reached or did not answer: not the bid's fault, retry later."""
 
 
 class ExchangeAdapter(Protocol):

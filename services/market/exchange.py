@@ -75,7 +75,9 @@ def check_bid(bid: AggregateBid, rules: ExchangeRules) -> list[str]:
                     f"{rules.price_min_eur_mwh} … {rules.price_max_eur_mwh}"
                 )
             lots = point.quantity_mwh / rules.lot_mwh
-            if abs(lots - round(lots)) > 1e-6:
+            if not math.isfinite(lots):  # 1.7e308 / 0.01: no lot count to round
+                errors.append(f"{at}.quantity_mwh: {point.quantity_mwh} is too large")
+            elif abs(lots - round(lots)) > 1e-6:
                 errors.append(
                     f"{at}.quantity_mwh: {point.quantity_mwh} is not a multiple of "
                     f"the lot {rules.lot_mwh} MWh"
@@ -117,10 +119,15 @@ def _floor_lot(q: float, lot: float) -> float:
     return round(math.floor(q / lot + 1e-9) * lot, 6)
 
 
+def result_id(bid: AggregateBid) -> uuid.UUID:
+    """The event id of the answer to a bid: the same for every copy of it (replays)."""
+    return uuid.uuid5(_NS, f"{bid.market_area}/{bid.delivery_day}/{bid.run_id}")
+
+
 def clear(bid: AggregateBid, supply: Supply, rules: ExchangeRules, now: datetime) -> MarketResult:
     """The exchange's answer to a bid: cleared prices and awards, or rejected with reasons."""
     common = {
-        "event_id": uuid.uuid5(_NS, f"{bid.market_area}/{bid.delivery_day}/{bid.run_id}"),
+        "event_id": result_id(bid),
         "occurred_at": now,
         "market_area": bid.market_area,
         "delivery_day": bid.delivery_day,

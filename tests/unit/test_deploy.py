@@ -235,11 +235,16 @@ def test_kafka_topics_and_acls_cover_what_the_code_uses():
     from services.decisions.settings import Settings as DecisionsSettings
     from services.market.settings import Settings as MarketSettings
 
+    from services.common.dlq import dlq_topic
+
     topics = {name: policy for name, policy in _rows("topics.txt")}
-    assert topics == {t.name: "compact" if t.compacted else "delete" for t in OWN_TOPICS}
+    dead_letters = {dlq_topic(t) for t in (*TOPIC_KINDS, "aggregate-bids")}  # decisions, market
+    assert topics == {t.name: "compact" if t.compacted else "delete" for t in OWN_TOPICS} | {
+        t: "delete" for t in dead_letters
+    }
     names = Names()
     # Every service may see every topic it ensures at start-up (else it would try to create it).
-    for topic in topics:
+    for topic in (t.name for t in OWN_TOPICS):
         assert _allowed("aggregator", "Describe", "topic", topic), topic
     for topic in (names.plans, names.market, names.commands, names.config, names.changelog):
         assert _allowed("aggregator", "Read", "topic", topic), topic
@@ -251,6 +256,11 @@ def test_kafka_topics_and_acls_cover_what_the_code_uses():
         assert _allowed("decisions", "Read", "topic", topic), topic
     assert _allowed("decisions", "Read", "group", DecisionsSettings().decisions_consumer)
     assert _allowed("market", "Read", "topic", "aggregate-bids")
+    for topic in TOPIC_KINDS:  # every consumer writes the dead letters of what it reads
+        assert _allowed("decisions", "Write", "topic", dlq_topic(topic)), topic
+    assert _allowed("market", "Write", "topic", dlq_topic("aggregate-bids"))
+    for topic in (names.plans, names.market, names.commands, names.by_day):
+        assert _allowed("aggregator", "Write", "topic", dlq_topic(topic)), topic
     assert _allowed("market", "Read", "group", MarketSettings().market_group)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from services.common.dlq import dlq_topic
 from services.common.kafka import (
     AUCTION_RESULTS,
     CHARGING_PLANS,
@@ -38,7 +39,8 @@ class Topics:
 @pytest.fixture
 async def topics(kafka_bootstrap: str) -> Topics:
     t = Topics(f"dec-{uuid.uuid4().hex[:8]}.")
-    specs = tuple(TopicSpec(n) for n in (SCHEDULE_DECISIONS, AUCTION_RESULTS, CHARGING_PLANS))
+    names = (SCHEDULE_DECISIONS, AUCTION_RESULTS, CHARGING_PLANS)
+    specs = tuple(TopicSpec(n) for name in names for n in (name, dlq_topic(name)))
     await ensure_topics(kafka_bootstrap, specs, partitions=2, prefix=t.prefix)
     return t
 

@@ -62,3 +62,12 @@ def test_same_bid_same_result() -> None:
     a, b = clear(bid, Supply(), RULES, NOW), clear(bid, Supply(), RULES, NOW)
     assert a == b and a.status == "cleared" and a.event_id == b.event_id
     assert len(a.prices_eur_mwh) == 24 and a.awarded_mwh[0] == 0.1
+
+
+def test_a_quantity_too_large_to_count_in_lots_is_rejected_not_raised() -> None:
+    # 1.7e308 / 0.01 is infinity: round() used to raise OverflowError and stop the adapter.
+    # (Built without validation: schemas may bound quantities, an adapter must not rely on it.)
+    huge = [BidCurvePoint.model_construct(price_eur_mwh=100.0, quantity_mwh=1.7e308)]
+    result = clear(_bid([huge]), Supply(), RULES, NOW)
+    assert result.status == "rejected"
+    assert "bid_curves[0][0].quantity_mwh: 1.7e+308 is too large" in (result.reason or "")
