@@ -61,8 +61,6 @@ Quantity = Annotated[float, Field(ge=0, le=MAX_ENERGY_MWH)]
 """MWh per MTU, 0 .. MAX_ENERGY_MWH."""
 Revision = Annotated[int, Field(ge=0, le=MAX_REVISION)]
 """A plan's revision: 0 .. 2**31-1."""
-DeliveryDay = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
-"""A local market day between FIRST_DAY and LAST_DAY."""
 
 # Fields every event carries on the wire (DESIGN §4). Python constructors fill the first
 # three by default for convenience; the exported JSON Schemas list all four as required.
@@ -79,6 +77,29 @@ def iso_text(value: object) -> object:
             "timestamp_type", "timestamp must be an ISO 8601 string with an offset"
         )
     return value
+
+
+def iso_day_text(value: object) -> object:
+    # Pydantic would also read 0 as 1970-01-01; on the wire a day is YYYY-MM-DD text.
+    if not isinstance(value, str | date):
+        raise PydanticCustomError("date_type", "date must be a YYYY-MM-DD string")
+    return value
+
+
+DeliveryDay = Annotated[
+    date,
+    BeforeValidator(iso_day_text),
+    Field(ge=FIRST_DAY, le=LAST_DAY),
+    # JSON Schema has no range on dates: the bounds are said in words.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "description": f"YYYY-MM-DD, {FIRST_DAY} .. {LAST_DAY}",
+        }
+    ),
+]
+"""A local market day between FIRST_DAY and LAST_DAY, written YYYY-MM-DD."""
 
 
 def in_time_range(value: datetime) -> datetime:

@@ -25,12 +25,13 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from schemas.base import in_time_range, iso_text
+from schemas.base import in_time_range, iso_day_text, iso_text
 
 _NUMERIC = {"ge": at.Ge, "gt": at.Gt, "le": at.Le, "lt": at.Lt}
-# Validators the mirror covers otherwise: msgspec (strict) reads datetimes only from
-# strings, like iso_text; the time range is the mirror's post-check (see date_bounds).
-_COVERED = {iso_text, in_time_range}
+# Validators the mirror covers otherwise: msgspec (strict) reads dates and datetimes only
+# from strings, like iso_day_text and iso_text; the time range is the mirror's post-check
+# (see date_bounds).
+_COVERED = {iso_text, iso_day_text, in_time_range}
 
 
 def _constraints(

@@ -20,7 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from schemas.base import FieldError
 from services.aggregator import metrics as m
 from services.aggregator.batching import Batches
-from services.common.dlq import dead_letter, dead_letter_record
+from services.common.dlq import dead_letter_of, dead_letter_record
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,7 @@ async def send_dead_letter(
     **identity: Any,
 ) -> None:
     """Queue the dead letter of ``r`` on ``out``, count it and say so in the log."""
-    letter = dead_letter(
-        topic=r.topic,
-        partition=r.partition,
-        offset=r.offset,
-        key=r.key,
-        value=r.value,
-        reasons=reasons,
-        now=now,
-        **identity,
-    )
+    letter = dead_letter_of(r, reasons, now, **identity)
     topic, key, value = dead_letter_record(letter, r.key)
     try:
         await out.add(topic, key, value)

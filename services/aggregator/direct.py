@@ -31,7 +31,7 @@ from services.aggregator.configs import ConfigView
 from services.aggregator.settings import Settings
 from services.aggregator.topics import Names
 from services.common.clock import Clock
-from services.common.dlq import dead_letter, dlq_topic
+from services.common.dlq import dead_letter_of, dlq_topic
 from services.common.kafka import TopicSpec, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -132,16 +132,7 @@ class DirectPlans:
             if event is not None
             else {}
         )
-        letter = dead_letter(
-            topic=r.topic,
-            partition=r.partition,
-            offset=r.offset,
-            key=r.key,
-            value=r.value,
-            reasons=reasons,
-            now=self.clock.now(),
-            **ident,
-        )
+        letter = dead_letter_of(r, reasons, self.clock.now(), **ident)
         target = dlq_topic(r.topic)
         await self._ensure(target)
         await self.out.add(target, r.key, letter.model_dump_json().encode())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.base import FieldError
 from schemas.events import RejectedEvent
@@ -67,6 +67,37 @@ def dead_letter(
         reasons=cut,
         event_id=dead_letter_id(topic, partition, offset),
         occurred_at=now,
+        **identity,
+    )
+
+
+class RecordLike(Protocol):
+    """What a dead letter needs of a consumed record (aiokafka's ConsumerRecord has it)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+def dead_letter_of(
+    record: RecordLike, reasons: Sequence[FieldError], now: datetime, **identity: Any
+) -> RejectedEvent:
+    """:func:`dead_letter` of a consumed record."""
+    return dead_letter(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        reasons=reasons,
+        now=now,
         **identity,
     )
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from services.common.clock import Clock
-from services.common.dlq import dead_letter, dead_letter_record
+from services.common.dlq import dead_letter_of, dead_letter_record
 from services.decisions import metrics
 from services.decisions.records import BadRecord, Kind, identity
 
@@ -44,11 +44,8 @@ class DeadLetters:
         sent = []
         for b in bad:
             kind = self.kinds.get(b.topic)
-            event = dead_letter(
-                topic=b.topic, partition=b.partition, offset=b.offset, key=b.key, value=b.value,
-                reasons=b.reasons, now=self.clock.now(),
-                **(identity(kind, b.value) if kind is not None else {}),
-            )  # fmt: skip
+            ident = identity(kind, b.value) if kind is not None else {}
+            event = dead_letter_of(b, b.reasons, self.clock.now(), **ident)
             topic, key, value = dead_letter_record(event, b.key)
             sent.append(await self.producer.send(topic, value, key=key))
         await asyncio.gather(*sent)  # a broker failure raises here: the batch is not committed

@@ -34,7 +34,7 @@ from schemas.base import FieldError
 from schemas.market import AggregateBid, MarketResult
 from services.common import kafka
 from services.common.clock import Clock
-from services.common.dlq import dead_letter, dead_letter_record, dlq_topic
+from services.common.dlq import dead_letter_of, dead_letter_record, dlq_topic
 from services.common.kafka import TopicSpec, ensure_topics, make_group_consumer, make_producer
 from services.common.tasks import http_stage, run_stages
 from services.market.adapter import ExchangeAdapter, ExchangeUnavailable, SimulatedExchange
@@ -172,10 +172,7 @@ class MarketService:
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord, reasons: list[FieldError]
     ) -> None:
-        event = dead_letter(
-            topic=record.topic, partition=record.partition, offset=record.offset,
-            key=record.key, value=record.value, reasons=reasons, now=self.clock.now(),
-        )  # fmt: skip
+        event = dead_letter_of(record, reasons, self.clock.now())
         topic, key, value = dead_letter_record(event, record.key)
         await producer.send_and_wait(topic, value, key=key)
         DLQ_EVENTS.labels(SERVICE, record.topic).inc()

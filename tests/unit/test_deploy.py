@@ -231,11 +231,10 @@ def test_add_producer_grants_a_literal_topic_only():
 
 def test_kafka_topics_and_acls_cover_what_the_code_uses():
     from services.aggregator.topics import OWN_TOPICS, Names
+    from services.common.dlq import dlq_topic
     from services.decisions.app import TOPIC_KINDS
     from services.decisions.settings import Settings as DecisionsSettings
     from services.market.settings import Settings as MarketSettings
-
-    from services.common.dlq import dlq_topic
 
     topics = {name: policy for name, policy in _rows("topics.txt")}
     dead_letters = {dlq_topic(t) for t in (*TOPIC_KINDS, "aggregate-bids")}  # decisions, market
