@@ -47,6 +47,8 @@ AreaCode = Annotated[str, Field(min_length=1, max_length=32, pattern=ID_PATTERN)
 """Market area code, e.g. "PL": 1..32 characters."""
 RunId = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 """Clearing run id ``{area}/{day}/{hash}`` (or a what-if request id)."""
+UserName = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
+"""A user's name (who asked for something)."""
 Energy = Annotated[float, Field(ge=0, le=MAX_ENERGY_KWH)]
 """kWh, 0 .. MAX_ENERGY_KWH."""
 PositiveEnergy = Annotated[float, Field(gt=0, le=MAX_ENERGY_KWH)]

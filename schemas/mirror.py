@@ -120,6 +120,18 @@ def date_bounds(model: type[BaseModel], name: str) -> tuple[date, date]:
     return low, high
 
 
+def check_typed_dict(typed: type, model: type[BaseModel]) -> None:
+    """TypeError unless the TypedDict ``typed`` names exactly ``model``'s fields (a fast
+    validation shape of the model: its own field types are the model's named types)."""
+    names = set(getattr(typed, "__annotations__", {})) - {"__pydantic_config__"}
+    if names != set(model.model_fields):
+        missing = sorted(set(model.model_fields) - names)
+        extra = sorted(names - set(model.model_fields))
+        raise TypeError(
+            f"{typed.__name__} differs from {model.__name__}: missing {missing}, extra {extra}"
+        )
+
+
 def check_mirror(struct: type[msgspec.Struct], model: type[BaseModel]) -> None:
     """TypeError unless ``struct`` has ``model``'s fields, in order, with its defaults."""
     fields = msgspec.structs.fields(struct)

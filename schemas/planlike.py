@@ -1,6 +1,6 @@
 """What the fast validity check (schemas/fastcheck.py) and the ingest gateway read of a
 plan: a ``schemas.plan.ChargingPlan`` (pydantic; ``PlanSubmitted`` too) or the ingest's
-``services.ingest.fastparse.FastPlan`` mirror of the batch fast path; all have these
+``schemas.fastplan.FastPlan`` mirror of the batch fast path; all have these
 attributes with these types (tests/unit/ingest/test_fastparse.py checks the values)."""
 
 from __future__ import annotations

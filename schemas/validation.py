@@ -7,7 +7,7 @@ Pure: the registry facts and ``now`` come in through :class:`ValidationContext`.
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from schemas.base import FieldError
 from schemas.context import PointFacts, ValidationContext
@@ -22,6 +22,7 @@ __all__ = [
     "PointFacts",
     "ValidationContext",
     "check_plan",
+    "gate_closed",
     "gate_closure_errors",
     "horizon_errors",
     "loc_path",
@@ -128,8 +129,15 @@ def gate_closure_errors(delivery_day: date, ctx: ValidationContext) -> list[Fiel
     closure = ctx.gate_closure_for(delivery_day)
     if ctx.now.astimezone(UTC) < closure.astimezone(UTC):
         return []
-    reason = f"gate closure for {delivery_day.isoformat()} passed at {closure.isoformat()}"
-    return [FieldError(loc="delivery_day", reason=reason)]
+    return [gate_closed(delivery_day, closure)]
+
+
+def gate_closed(delivery_day: date, closure: datetime | str) -> FieldError:
+    """The one gate-closure message, wherever a plan or cancellation comes too late (ingest's
+    409, this validator, the aggregator's late plans): ``closure`` as an instant or a text."""
+    when = closure.isoformat() if isinstance(closure, datetime) else closure
+    reason = f"gate closure for {delivery_day.isoformat()} passed at {when}"
+    return FieldError(loc="delivery_day", reason=reason)
 
 
 def check_plan(raw: Raw, ctx: ValidationContext) -> tuple[ChargingPlan | None, list[FieldError]]:

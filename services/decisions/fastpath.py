@@ -29,18 +29,20 @@ from typing_extensions import TypedDict
 from schemas.base import (
     FIRST_DAY,
     FIRST_INSTANT,
-    ID_PATTERN,
     LAST_DAY,
     LAST_INSTANT,
-    MAX_REVISION,
+    AreaCode,
     FieldError,
+    Id64,
+    Revision,
+    RunId,
 )
-from schemas.market import ScheduleDecision
+from schemas.market import Allocation, ScheduleDecision
+from schemas.mirror import check_typed_dict
 from services.common.usable import MAX_REASONS, NOT_FINITE, InvalidRecord, check
 
 # Bounds of the shape: the model's own (schemas.base), so the two cannot drift. Anything
 # outside them is left to the model and `usable.check`, which give the verdict.
-_ID_PATTERN, _MAX_REVISION = ID_PATTERN, MAX_REVISION
 _FIRST_DAY, _LAST_DAY, _FIRST_INSTANT, _LAST_INSTANT = (
     FIRST_DAY,
     LAST_DAY,
@@ -52,10 +54,6 @@ _Time = Annotated[AwareDatetime, Strict(), Field(ge=_FIRST_INSTANT, le=_LAST_INS
 _FORBID = ConfigDict(extra="forbid")
 
 
-def _id(longest: int) -> Any:
-    return Annotated[str, Field(min_length=1, max_length=longest, pattern=_ID_PATTERN)]
-
-
 class _Reason(TypedDict):
     __pydantic_config__ = _FORBID  # type: ignore[misc]
     loc: Annotated[str, Field(max_length=256)]
@@ -64,7 +62,7 @@ class _Reason(TypedDict):
 
 class _Allocation(TypedDict):
     __pydantic_config__ = _FORBID  # type: ignore[misc]
-    charging_point_id: _id(64)  # type: ignore[valid-type]
+    charging_point_id: Id64
     mtu_start: _Time
     energy_kwh: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -77,12 +75,12 @@ class _Decision(TypedDict):
     event_id: UUID
     schema_version: Annotated[int, Strict(), Field(ge=1, le=1)]
     occurred_at: _Time
-    market_area: _id(32)  # type: ignore[valid-type]
+    market_area: AreaCode
     delivery_day: Annotated[date, Field(ge=_FIRST_DAY, le=_LAST_DAY)]
-    run_id: _id(128)  # type: ignore[valid-type]
+    run_id: RunId
     plan_id: UUID
-    revision: Annotated[int, Field(ge=0, le=_MAX_REVISION)]
-    vehicle_id: _id(64)  # type: ignore[valid-type]
+    revision: Revision
+    vehicle_id: Id64
     phase: NotRequired[Literal[1, 2]]
     status: Literal["accepted", "rejected"]
     reasons: NotRequired[list[_Reason]]
@@ -93,6 +91,9 @@ class _Decision(TypedDict):
     allocations: NotRequired[list[_Allocation]]
 
 
+check_typed_dict(_Decision, ScheduleDecision)  # a field added to the model must be here
+check_typed_dict(_Allocation, Allocation)
+check_typed_dict(_Reason, FieldError)
 _SHAPE: TypeAdapter[_Decision] = TypeAdapter(_Decision)
 
 

@@ -36,9 +36,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from schemas.base import FieldError
+from schemas.fastplan import parse_one
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
-from services.ingest.fastparse import parse_one
 from services.ingest.problems import ProblemError
 
 # Items nested deeper than this are refused unparsed; a plan itself is 3 levels deep

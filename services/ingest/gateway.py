@@ -17,6 +17,7 @@ from schemas.base import FieldError
 from schemas.context import ValidationContext
 from schemas.events import PlanCancelled
 from schemas.fastcheck import Bounds, plan_is_valid
+from schemas.fastplan import FastPlan, to_model
 from schemas.market_day import MTU_CHOICES, delivery_day_of
 from schemas.network import Vehicle
 from schemas.parsing import parse_plan
@@ -27,7 +28,6 @@ from services.common.clock import Clock
 from services.common.registry import Principal
 from services.ingest import metrics
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
-from services.ingest.fastparse import FastPlan, to_model
 from services.ingest.outcomes import (
     Outcome,
     encode_and_hash,

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-import orjson
-
 from schemas.base import FieldError
+from schemas.events import submitted_prefix
+from schemas.fastplan import FastPlan, encode_plan
 from schemas.market_day import gate_closure
 from schemas.plan import ChargingPlan
 from schemas.planlike import PlanLike
+from schemas.validation import gate_closed
 from services.common.registry import MarketArea, Principal
-from services.ingest.fastparse import FastPlan, encode_plan
 from services.ingest.revisions import Recorded
 
 
@@ -62,8 +62,7 @@ def late_errors(area: MarketArea, day: date, now: datetime) -> list[FieldError]:
     closure = closure_of(area, day)
     if now.astimezone(UTC) < closure.astimezone(UTC):
         return []
-    reason = f"gate closure for {day.isoformat()} passed at {closure.isoformat()}"
-    return [FieldError(loc="delivery_day", reason=reason)]
+    return [gate_closed(day, closure)]
 
 
 def encode_submitted(plan: PlanLike, now: datetime) -> bytes:
@@ -106,8 +105,7 @@ def body_sha256(plan: PlanLike) -> bytes:
 
 
 def _head(now: datetime) -> bytes:
-    head = b'{"event_type":"PlanSubmitted","schema_version":1,"source":"ingest","occurred_at":'
-    return head + orjson.dumps(now.isoformat()) + b',"event_id":"'
+    return submitted_prefix(now, "ingest")
 
 
 def _plan_json(plan: PlanLike) -> bytes:

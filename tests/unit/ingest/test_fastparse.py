@@ -19,17 +19,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.base import FIRST_DAY, LAST_DAY, MAX_ENERGY_KWH
 from schemas.base import MAX_ABS_PRICE_EUR_MWH as MAX_PRICE
+from schemas.fastplan import FastPlan, FastStop, encode_plan, parse_one, to_model
 from schemas.mirror import check_mirror, field_type
 from schemas.parsing import parse_plan
 from schemas.plan import BidStep, ChargingPlan, Stop
-from services.ingest.fastparse import (
-    FastPlan,
-    FastStop,
-    encode_plan,
-    parse_batch,
-    parse_one,
-    to_model,
-)
+from services.ingest.fastparse import parse_batch
 from services.ingest.routes.plans import _BATCH
 
 PLANS = TypeAdapter(list[ChargingPlan])

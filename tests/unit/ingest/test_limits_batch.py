@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schemas.fastplan import FastPlan
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan
 from services.ingest import batchlimits
@@ -24,7 +25,6 @@ from services.ingest.batchlimits import (
     separator_budget,
     too_complex,
 )
-from services.ingest.fastparse import FastPlan
 from services.ingest.problems import ProblemError
 from services.ingest.routes.plans import _batch_items
 
