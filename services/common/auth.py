@@ -107,10 +107,11 @@ def _retrieve(task: asyncio.Task[Principal | None]) -> None:
 
 
 def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, or None."""
+    """The token of an `Authorization: Bearer <token>` header, or None. The original
+    system's scheme, `Authorization: Token <token>` (DESIGN §7.1), is taken alike."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() not in ("bearer", "token") or not token.strip():
         return None
     return token.strip()

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +21,14 @@ from services.common.clock import Clock
 from services.common.embedded import EmbeddedStack
 from services.common.settings import CommonSettings, load_settings, utc_now
 from services.common.supervisor import Supervisor, service_env
+from services.common.usercli import user_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 schemas_app = typer.Typer(help="JSON Schemas of the events (schemas/json/).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(user_app, name="user")
 
 
 def _settings() -> CommonSettings:
@@ -66,6 +68,9 @@ def token_create(
     user: Annotated[str, typer.Option(help="user name; created when missing")],
     role: Annotated[str, typer.Option(help="vehicle, operator or admin")] = "vehicle",
     label: str = "",
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="valid this many days (default: forever)")
+    ] = None,
 ) -> None:
     """Issue a token. It is printed once and stored only as a hash."""
     if role not in registry.ROLES:
@@ -75,7 +80,8 @@ def token_create(
 
     async def run(conn: asyncpg.Connection) -> tuple[int, str]:
         await registry.ensure_user(conn, user, role)  # type: ignore[arg-type]
-        return await registry.create_token(conn, user, label)
+        lifetime = None if expires_in_days is None else timedelta(days=expires_in_days)
+        return await registry.create_token(conn, user, label, lifetime)
 
     token_id, token = asyncio.run(_with_conn(url, run))
     typer.echo(f"token id {token_id} for {user}; shown once, store it now:", err=True)

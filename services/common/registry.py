@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from typing import Literal
 
 import asyncpg
@@ -54,19 +54,26 @@ async def ensure_user(conn: asyncpg.Connection, name: str, role: Role) -> int:
     return int(row["id"])
 
 
-async def create_token(conn: asyncpg.Connection, user: str, label: str = "") -> tuple[int, str]:
-    """Issue a token for `user`; returns (token id, the token). The token is not stored."""
+async def create_token(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    user: str,
+    label: str = "",
+    expires_in: timedelta | None = None,
+) -> tuple[int, str]:
+    """Issue a token for `user`; returns (token id, the token). The token is not stored.
+    ``expires_in``: how long it is valid (None: until revoked)."""
     user_id = await conn.fetchval("SELECT id FROM users WHERE name = $1", user)
     if user_id is None:
         raise UnknownUser(user)
     token = new_token()
     token_id = await conn.fetchval(
-        "INSERT INTO api_tokens (user_id, token_hash, prefix, label) VALUES ($1, $2, $3, $4) "
-        "RETURNING id",
+        "INSERT INTO api_tokens (user_id, token_hash, prefix, label, expires_at) "
+        "VALUES ($1, $2, $3, $4, now() + $5::interval) RETURNING id",
         user_id,
         hash_token(token),
         display_prefix(token),
         label,
+        expires_in,
     )
     return int(token_id), token
 
@@ -81,7 +88,8 @@ async def revoke_token(conn: asyncpg.Connection, token_id: int) -> bool:
 async def authenticate(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> Principal | None:
     row = await conn.fetchrow(
         "SELECT t.id AS token_id, u.id AS user_id, u.name, u.role FROM api_tokens t "
-        "JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        "JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL "
+        "AND (t.expires_at IS NULL OR t.expires_at > now())",
         hash_token(token),
     )
     if row is None:

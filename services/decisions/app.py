@@ -13,6 +13,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.common import dbpool, registry, stackfile
+from services.common.accountroutes import account_router
 from services.common.addresslimit import AddressLimitMiddleware
 from services.common.auth import TokenCache
 from services.common.clock import Clock
@@ -30,6 +31,7 @@ from services.common.ratelimit import RateLimiter
 from services.decisions import openapi, problems
 from services.decisions.cache import ResponseCache, listen
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
+from services.decisions.deps import current_user, get_pool
 from services.decisions.records import Kind
 from services.decisions.routes import decisions, health, operator
 from services.decisions.settings import Settings
@@ -134,6 +136,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.middleware("http")(http_metrics_middleware("decisions"))
     app.include_router(decisions.router)
+    app.include_router(account_router(get_pool, current_user))
     app.include_router(operator.router)
     app.include_router(health.router)
     openapi.install(app)

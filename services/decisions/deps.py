@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.common.auth import TokenCache
+from services.common.auth import TokenCache, bearer_token
 from services.common.ratelimit import RateLimiter, retry_after_header
 from services.common.registry import Principal
 from services.decisions.cache import ResponseCache
@@ -16,7 +16,8 @@ from services.decisions.problems import ProblemError
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="API token from `chargeflow token create`; sent as `Authorization: Bearer cf_...`",
+    description="API token from `POST /auth/token` or `chargeflow token create`; sent as "
+    "`Authorization: Bearer cf_...` (or `Token cf_...`, the original system's scheme)",
 )
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="chargeflow"'}
 
@@ -37,11 +38,14 @@ async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller behind the bearer token (401 otherwise), within its request rate (429)."""
-    if credentials is None or not credentials.credentials.strip():
+    """The caller behind the bearer token (401 otherwise), within its request rate (429).
+    ``credentials`` declares the scheme in OpenAPI; the header is read by bearer_token,
+    which also takes the original system's ``Authorization: Token …`` (DESIGN §7.1)."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
         raise ProblemError(401, "missing bearer token", headers=_CHALLENGE)
     tokens: TokenCache = request.app.state.tokens
-    principal = await tokens.principal(credentials.credentials.strip())
+    principal = await tokens.principal(token)
     if principal is None:
         raise ProblemError(401, "invalid or revoked token", headers=_CHALLENGE)
     limiter: RateLimiter = request.app.state.limiter

@@ -13,12 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.common import dbpool, registry, stackfile
+from services.common.accountroutes import account_router
 from services.common.addresslimit import AddressLimitMiddleware
 from services.common.auth import TokenCache
 from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics
 from services.common.ratelimit import RateLimiter
 from services.ingest import openapi, problems
+from services.ingest.deps import current_user, get_pool
 from services.ingest.facts import RegistryFacts
 from services.ingest.fastpath import FastSubmit
 from services.ingest.gateway import Gateway
@@ -122,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app.add_exception_handler(BodyTooLarge, too_large)
     app.include_router(plans.router)
+    app.include_router(account_router(get_pool, current_user))
     app.include_router(health.router)
     if settings.bench_noop_route:
         app.include_router(bench.router)
