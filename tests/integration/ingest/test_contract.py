@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from services.common import registry
 from services.common.clock import Clock
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
@@ -17,8 +18,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.mark.parametrize("user", ["driver-anna", "operator"])
 async def test_st_run_with_every_check_finds_nothing(
-    user, kafka_bootstrap, database_url, topic_factory, tokens, tmp_path
+    user, kafka_bootstrap, database_url, topic_factory, tokens, pool, tmp_path
 ):
+    # A token of its own: st may revoke it (DELETE /auth/tokens/{id}), which must not log
+    # out the session's shared tokens that later tests use.
+    _, token = await registry.create_token(pool, user, "contract")
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,
@@ -28,11 +32,9 @@ async def test_st_run_with_every_check_finds_nothing(
     async with Served(app) as served:
         async with httpx.AsyncClient(base_url=served.base_url) as http:
             accepted = plan("V001")  # a plan to cancel: the DELETE example reaches a real one
-            response = await http.post(
-                "/charging-schedules/", json=accepted, headers=auth(tokens[user])
-            )
+            response = await http.post("/charging-schedules/", json=accepted, headers=auth(token))
             assert response.status_code == 202, response.text
             document = (await http.get("/openapi.json")).json()
         document = with_examples(document, {"plan_id": accepted["plan_id"]})
-        output = await run_st(document, served.base_url, tokens[user], tmp_path)
+        output = await run_st(document, served.base_url, token, tmp_path)
     assert "passed" in output and "failed" not in output.split("SUMMARY")[-1]
