@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services.common import migrate
-from services.common.embedded import EmbeddedStack, Infrastructure
+from services.devstack.embedded import EmbeddedStack, Infrastructure
 
 
 def _external_database(base_url: str) -> Iterator[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 
 pytestmark = pytest.mark.integration
 
