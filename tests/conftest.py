@@ -1,4 +1,4 @@
-"""Session-scoped real infrastructure for integration tests (DESIGN §2, issue 2 item 7).
+"""Session-scoped real infrastructure for integration tests (docs/operations.md, issue 2 item 7).
 
 - `infra`: the embedded Tansu broker and an embedded PostgreSQL in a fresh directory, or the
   external ones named by CHARGEFLOW_KAFKA_BOOTSTRAP / CHARGEFLOW_DATABASE_URL. With an external

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from services.common import stackfile
@@ -63,7 +64,7 @@ def simulate_cmd(
     )
     try:
         counts = asyncio.run(run)
-    except (LookupError, RuntimeError, OSError) as exc:
+    except (LookupError, RuntimeError, OSError, httpx.HTTPError) as exc:  # a message, no traceback
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(json.dumps(counts, indent=2))

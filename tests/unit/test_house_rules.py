@@ -180,9 +180,10 @@ def test_no_module_takes_a_private_name_of_another():
     assert private == []
 
 
-def _loaded_by(*modules: str) -> set[str]:
-    """The first-party modules a fresh interpreter holds after importing `modules`."""
-    code = "import sys\n" + "".join(f"import {m}\n" for m in modules)
+def _loaded_by(*modules: str, then: str = "") -> set[str]:
+    """The first-party modules a fresh interpreter holds after importing `modules` (and
+    running the statement `then`)."""
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + then + "\n"
     code += f"print('\\n'.join(m for m in sys.modules if m.split('.')[0] in {FIRST_PARTY!r}))"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -206,3 +207,16 @@ def test_the_toolbox_loads_no_service_module_even_lazily():
     loaded = _loaded_by(*toolbox)
     assert set(toolbox) <= loaded
     assert _service_modules(loaded) == []
+
+
+@pytest.mark.parametrize(
+    ("verb", "service"),
+    [("ingest", "ingest"), ("decisions", "decisions"), ("market", "market"),
+     ("aggregator", "aggregator"), ("config", "aggregator")],
+)  # fmt: skip
+def test_a_service_verb_loads_that_service_alone(verb, service):
+    loaded = _loaded_by("services.cli", then=f"services.cli.load_verb({verb!r})")
+    assert f"services.{service}.cli" in loaded
+    others = [m for m in _service_modules(loaded) if not _within(m, f"services.{service}")]
+    assert others == []
+    assert not any(_within(m, "services.devstack") for m in loaded)
