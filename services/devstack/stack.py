@@ -9,7 +9,6 @@ as a child process of the supervisor, all on one clock. Stopping goes in reverse
 from __future__ import annotations
 
 import time
-from types import TracebackType
 
 from services.common import migrate, stackfile
 from services.common.settings import CommonSettings, utc_now
@@ -30,8 +29,8 @@ def clock_env(settings: CommonSettings) -> dict[str, str]:
 
 
 class DevStack:
-    """`start()` brings everything up and says where it is; `stop()` (or leaving a `with`)
-    takes it all down, also after a start that failed half-way."""
+    """`start()` brings everything up and says where it is; `stop()` takes it all down, as
+    does a start that fails half-way."""
 
     def __init__(
         self, settings: CommonSettings, *, seed_example: bool = True, services: bool = True
@@ -83,14 +82,3 @@ class DevStack:
         if self.announced:
             stackfile.remove(self.settings)
             self.announced = False
-
-    def __enter__(self) -> dict[str, str]:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
