@@ -1,13 +1,14 @@
-"""Every runtime dependency pinned in pyproject.toml is imported by the product code, or is
-named here with the reason it is needed without an import (issue 14: two pins that nothing
-imported had stayed for months)."""
+"""The runtime dependencies in pyproject.toml and the product code's imports agree both ways:
+every pin is imported, or named here with the reason it is needed without an import (issue
+14: two pins that nothing imported had stayed for months); and nothing the product code
+imports comes only with the dev extra (the service image installs no extra)."""
 
 from __future__ import annotations
 
 import ast
 import re
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +28,28 @@ def _normalized(name: str) -> str:
 
 def _pinned() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {
-        _normalized(re.split(r"[\[=<>~!; ]", spec, maxsplit=1)[0])
-        for spec in project["dependencies"]
-    }
+    return {_name(spec) for spec in project["dependencies"]}
+
+
+def _name(requirement: str) -> str:
+    return _normalized(re.split(r"[\[=<>~!; (]", requirement, maxsplit=1)[0])
+
+
+def _runtime_install() -> set[str]:
+    """The pins and everything they require (as installed here), extras of theirs aside."""
+    seen: set[str] = set()
+    todo = sorted(_pinned())
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.add(dist)
+        try:
+            needs = requires(dist) or []
+        except PackageNotFoundError:
+            continue
+        todo += [_name(r) for r in needs if "extra ==" not in r]
+    return seen
 
 
 def _imported_distributions() -> set[str]:
@@ -43,7 +62,8 @@ def _imported_distributions() -> set[str]:
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     top_levels.add(node.module.split(".")[0])
     owners = packages_distributions()
-    return {_normalized(d) for top in top_levels for d in owners.get(top, [])}
+    third_party = top_levels - set(PRODUCT)
+    return {_normalized(d) for top in third_party for d in owners.get(top, [])}
 
 
 def test_every_runtime_dependency_is_imported_or_explained():
@@ -53,3 +73,10 @@ def test_every_runtime_dependency_is_imported_or_explained():
 
 def test_the_explained_exceptions_are_still_pinned():
     assert set(NEEDED_WITHOUT_IMPORT) <= _pinned()
+
+
+def test_product_code_imports_only_what_a_runtime_install_brings():
+    dev_only = _imported_distributions() - _runtime_install()
+    assert dev_only == set(), (
+        f"imported by product code, installed only by .[dev]: {sorted(dev_only)}"
+    )
