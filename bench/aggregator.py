@@ -41,8 +41,8 @@ from services.aggregator.settings import Settings  # noqa: E402
 from services.aggregator.topics import OWN_TOPICS, Names  # noqa: E402
 from services.aggregator.worker import Worker  # noqa: E402
 from services.common.clock import Clock  # noqa: E402
-from services.common.embedded import EmbeddedBroker  # noqa: E402
 from services.common.kafka import ensure_topics, make_producer  # noqa: E402
+from services.devstack.embedded import EmbeddedBroker  # noqa: E402
 from services.market.service import MarketService  # noqa: E402
 from services.market.settings import Settings as MarketSettings  # noqa: E402
 

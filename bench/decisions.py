@@ -38,13 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from schemas.network import Vehicle
 from services.common import migrate, registry
-from services.common.embedded import EmbeddedStack, free_port
 from services.common.kafka import TopicSpec, ensure_topics, make_producer
 from services.decisions import consumer as consumer_module
 from services.decisions import store
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
 from services.decisions.records import Batch, Kind, Record, add
 from services.decisions.settings import Settings
+from services.devstack.children import free_port
+from services.devstack.embedded import EmbeddedStack
 from tests.unit.decisions.factories import decision
 
 BATCH = Settings.model_fields["decisions_batch_max"].default  # the service's default

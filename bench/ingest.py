@@ -47,8 +47,10 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.common import migrate, registry, seed
-from services.common.embedded import EmbeddedStack, free_port
+from services.common import migrate, registry
+from services.devstack import seed
+from services.devstack.children import free_port
+from services.devstack.embedded import EmbeddedStack
 
 DAY = "2026-11-26"
 CLOCK = "2026-11-25T08:00:00+00:00"  # 09:00 Warsaw: DAY open until 12:00 local
@@ -391,7 +393,8 @@ def serve_and_run(args: argparse.Namespace, stack: EmbeddedStack, infra: Any, tm
 _PREPARE_OTHER = """
 import asyncio, sys
 import asyncpg
-from services.common import migrate, registry, seed
+from services.common import migrate, registry
+from services.devstack import seed
 
 async def main(url):
     conn = await asyncpg.connect(url)

@@ -48,8 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ingest.py: the
 from ingest import plan_template
 
 from schemas.parsing import parse_plan
-from services.common.embedded import EmbeddedBroker
 from services.common.kafka import TopicSpec, ensure_topics, make_producer
+from services.devstack.embedded import EmbeddedBroker
 from services.ingest.outcomes import encoder
 from services.ingest.publisher import Publisher, partition_for
 

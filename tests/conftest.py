@@ -1,4 +1,4 @@
-"""Session-scoped real infrastructure for integration tests (DESIGN §2, issue 2 item 7).
+"""Session-scoped real infrastructure for integration tests (docs/operations.md, issue 2 item 7).
 
 - `infra`: the embedded Tansu broker and an embedded PostgreSQL in a fresh directory, or the
   external ones named by CHARGEFLOW_KAFKA_BOOTSTRAP / CHARGEFLOW_DATABASE_URL. With an external
@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from services.common import migrate
-from services.common.embedded import EmbeddedStack, Infrastructure
+from services.devstack.embedded import EmbeddedStack, Infrastructure
 
 
 def _external_database(base_url: str) -> Iterator[str]:

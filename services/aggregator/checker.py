@@ -34,9 +34,9 @@ Verdict = tuple[bytes, str, str | None] | None  # (kind, by-day key, config id) 
 
 def init_child() -> None:
     """Pool initializer: die with the worker (no orphans if it is SIGKILLed)."""
-    from services.common.embedded import _die_with_parent
+    from services.common.orphans import die_with_parent
 
-    _die_with_parent(signal.SIGKILL)
+    die_with_parent(signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gc.freeze()  # imported modules stay: out of the cyclic GC's full collections
 

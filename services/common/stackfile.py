@@ -1,7 +1,10 @@
-"""Where the running dev stack is: `chargeflow up` writes it, the other CLI verbs read it.
+"""Where the running dev stack is: `chargeflow up` writes it, the services and the other CLI
+verbs read it.
 
 Order of precedence for each address: the CHARGEFLOW_* environment variable, then
-`<state_dir>/stack.json` of a running `chargeflow up`.
+`<state_dir>/stack.json` of a running `chargeflow up`. It lives in the runtime library
+because the services read it at start; the file holds plain addresses, so writing it needs
+nothing of the development toolbox (services/devstack/) that starts the stack.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ import json
 import os
 from pathlib import Path
 
-from services.common.embedded import Infrastructure
 from services.common.kafka_access import BrokerAccess
 from services.common.settings import CommonSettings
 
@@ -19,11 +21,11 @@ def path(settings: CommonSettings) -> Path:
     return settings.state_dir / "stack.json"
 
 
-def write(settings: CommonSettings, infra: Infrastructure, extra: dict[str, str]) -> Path:
+def write(settings: CommonSettings, kafka_bootstrap: str, database_url: str) -> Path:
+    """Announce this process's stack; the file counts only while this pid lives."""
     target = path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    body = {"pid": os.getpid(), "kafka_bootstrap": infra.kafka_bootstrap}
-    body |= {"database_url": infra.database_url, **extra}
+    body = {"pid": os.getpid(), "kafka_bootstrap": kafka_bootstrap, "database_url": database_url}
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=2) + "\n")
     tmp.replace(target)
@@ -46,22 +48,22 @@ def _running(settings: CommonSettings) -> dict[str, str]:
     return {k: str(v) for k, v in body.items()}
 
 
-def database_url(settings: CommonSettings) -> str:
-    url = settings.database_url or _running(settings).get("database_url")
-    if not url:
+def _address(settings: CommonSettings, key: str, given: str | None, what: str) -> str:
+    """The setting when given, else the running stack's; without either, exit naming both."""
+    value = given or _running(settings).get(key)
+    if not value:
         raise SystemExit(
-            "no database: set CHARGEFLOW_DATABASE_URL or start the dev stack with `chargeflow up`"
+            f"no {what}: set CHARGEFLOW_{key.upper()} or start the dev stack with `chargeflow up`"
         )
-    return url
+    return value
+
+
+def database_url(settings: CommonSettings) -> str:
+    return _address(settings, "database_url", settings.database_url, "database")
 
 
 def kafka_bootstrap(settings: CommonSettings) -> str:
-    bootstrap = settings.kafka_bootstrap or _running(settings).get("kafka_bootstrap")
-    if not bootstrap:
-        raise SystemExit(
-            "no broker: set CHARGEFLOW_KAFKA_BOOTSTRAP or start the dev stack with `chargeflow up`"
-        )
-    return bootstrap
+    return _address(settings, "kafka_bootstrap", settings.kafka_bootstrap, "broker")
 
 
 def kafka_access(settings: CommonSettings) -> BrokerAccess:

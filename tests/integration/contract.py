@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ST = str(Path(sys.executable).parent / "st")

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +113,19 @@ def test_cli_verbs_use_the_running_stack(tmp_path):
             timeout=60,
         )
         assert bad.returncode == 2 and "--role must be one of" in bad.stderr
+        # The fleet from the registry, a new operator token, the next open day: all there
+        # before the gateway is needed; with none listening, the verb says so and fails.
+        nobody = f"http://127.0.0.1:{free_port()}"
+        simulated = subprocess.run(
+            [*CHARGEFLOW, "simulate", "--ingest", nobody, "--vehicles", "3"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert simulated.returncode == 1
+        assert "submitting 3 plans for PL " in simulated.stderr
+        assert f"to {nobody}" in simulated.stderr and "error: " in simulated.stderr
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)

@@ -16,9 +16,9 @@ import pytest
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from services.common.embedded import EmbeddedBroker
 from services.common.kafka import make_producer
 from services.common.kafka_access import BrokerAccess
+from services.devstack.embedded import EmbeddedBroker
 
 pytestmark = pytest.mark.integration
 

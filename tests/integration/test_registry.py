@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from schemas.network import ChargingPoint, Node, Vehicle
-from services.common import migrate, registry, seed
+from services.common import migrate, registry
+from services.devstack import seed
 
 pytestmark = pytest.mark.integration
 

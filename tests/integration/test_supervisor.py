@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from services.common.embedded import free_port
-from services.common.supervisor import Backoff, ServiceSpec, Supervisor
+from services.devstack.children import free_port
+from services.devstack.supervisor import Backoff, ServiceSpec, Supervisor
 
 pytestmark = pytest.mark.integration
 

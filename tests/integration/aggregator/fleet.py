@@ -24,7 +24,7 @@ from schemas.config import AuctionConfig, AuctionParameters
 from schemas.market_day import mtu_count, zone
 from schemas.network import ChargingPoint, Node, Vehicle
 from services.aggregator.settings import Settings
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 
 N_VEHICLES = 60
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from schemas.config import AuctionConfig
 from services.cli import app
-from services.common import seed
+from services.devstack import seed
 from tests.integration.aggregator.fleet import read_until
 
 pytestmark = pytest.mark.integration

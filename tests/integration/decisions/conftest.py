@@ -114,9 +114,9 @@ async def service(
 
     from schemas.network import Vehicle
     from services.common import registry
-    from services.common.embedded import free_port
     from services.decisions.app import create_app
     from services.decisions.settings import Settings
+    from services.devstack.children import free_port
 
     tag = uuid.uuid4().hex[:6]
     tokens, vehicles = {}, {}

@@ -13,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 from tests.integration.decisions.conftest import eventually
 from tests.unit.decisions.factories import decision
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.common import registry, seed
+from services.common import registry
 from services.common.clock import Clock
+from services.devstack import seed
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
 

@@ -11,8 +11,8 @@ import time
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.common.embedded import EmbeddedBroker
 from services.common.kafka import TopicSpec, ensure_topics
+from services.devstack.embedded import EmbeddedBroker
 from tests.integration.ingest.conftest import auth, plan
 from tests.integration.ingest.helpers import read_events
 

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 )
 
 from services.common.clock import Clock
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
 from tests.integration.ingest.conftest import NOW, auth

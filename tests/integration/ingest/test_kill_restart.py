@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from services.common.embedded import free_port
+from services.devstack.children import free_port
 from tests.integration.ingest.conftest import auth, plan
 from tests.integration.ingest.helpers import read_events
 

@@ -10,8 +10,8 @@ from collections import defaultdict
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.common.embedded import EmbeddedBroker
 from services.common.kafka import TopicSpec, ensure_topics
+from services.devstack.embedded import EmbeddedBroker
 from services.ingest.publisher import BATCH_PATH_MIN, Publisher
 
 pytestmark = pytest.mark.integration

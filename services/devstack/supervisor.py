@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.common.clock import Clock
-from services.common.embedded import _Child
+from services.devstack.children import Child
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Backoff:
         return 1 if ran_s >= self.healthy_after_s else failures + 1
 
 
-class ServiceProcess(_Child):
+class ServiceProcess(Child):
     def __init__(self, spec: ServiceSpec, log_dir: Path, env: dict[str, str]) -> None:
         super().__init__()
         self.spec = spec
@@ -81,7 +81,7 @@ class ServiceProcess(_Child):
         return self.log_dir / f"{self.spec.name}.log"
 
     def spawn(self) -> None:
-        self._spawn([sys.executable, "-m", self.spec.module], self.log_path, env=self.env)
+        self.launch([sys.executable, "-m", self.spec.module], self.log_path, env=self.env)
 
     def healthy(self, timeout: float = 1.0) -> bool:
         try:

@@ -28,8 +28,10 @@ import httpx
 import typer
 
 from schemas.market_day import gate_closure, mtu_count, next_delivery_day
-from services.common import registry, simulate, stackfile
-from services.common.cli import _clock_env, _settings, _start_stack, _stop
+from services.common import registry, stackfile
+from services.common.settings import CommonSettings, load_settings
+from services.devstack.simulate import simulate_day
+from services.devstack.stack import DevStack
 
 AREA, TZ = "PL", "Europe/Warsaw"
 
@@ -60,6 +62,7 @@ async def _operator_token(url: str) -> str:
 
 
 def _run_cli(*args: str) -> str:
+    """Another verb as a process of its own (the demo imports no service's module)."""
     done = subprocess.run(
         [sys.executable, "-m", "services.cli", *args], capture_output=True, text=True, timeout=120
     )
@@ -135,12 +138,13 @@ def demo(
     gc = gate_closure(day, TZ)
     os.environ["CHARGEFLOW_CLOCK_START"] = (gc - timedelta(minutes=lead)).isoformat()
     os.environ["CHARGEFLOW_CLOCK_SPEED"] = str(speed)
-    settings = _settings()
+    settings = load_settings(CommonSettings)
     _say(
         f"delivery day {day}; the clock starts {lead:g} min before gate closure "
         f"{gc.isoformat()} and runs x{speed:g}"
     )
-    running, where = _start_stack(settings, True, True, _clock_env(settings))
+    stack = DevStack(settings)
+    where = stack.start()
     try:
         typer.echo(json.dumps(where, indent=2))
         url = stackfile.database_url(settings)
@@ -148,7 +152,9 @@ def demo(
             json.dump({"market_area": AREA, "price_forecast": {day.isoformat(): forecast(day)}}, f)
         _say(_run_cli("config", "publish", f.name).strip())
         token = asyncio.run(_operator_token(url))
-        counts = asyncio.run(_submit(url, token, where["ingest"], day, vehicles))
+        counts = asyncio.run(
+            simulate_day(url, where["ingest"], AREA, day=day, token=token, vehicles=vehicles)
+        )
         _say(f"plans submitted: {counts}")
         body = _wait_for_day(where["decisions"], token, day, counts["accepted"], gc)
         typer.echo(json.dumps(_summary(body, counts), indent=2))
@@ -161,17 +167,4 @@ def demo(
     except KeyboardInterrupt:
         _say("stopping")
     finally:
-        _stop(running)
-        stackfile.remove(settings)
-
-
-async def _submit(
-    url: str, token: str, ingest: str, day: date, limit: int | None
-) -> dict[str, int]:
-    conn = await asyncpg.connect(url)
-    try:
-        fleet, points, tz = await simulate.load_fleet(conn, AREA)
-    finally:
-        await conn.close()
-    plans = simulate.fleet_plans(fleet[:limit], points, day, tz, AREA, seed=1)
-    return await simulate.submit(ingest, token, plans)
+        stack.stop()
