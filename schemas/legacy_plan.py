@@ -1,9 +1,9 @@
 """An original-format schedule becomes a chargeflow plan (DESIGN §7.1): pure, no I/O.
 
 - the delivery day is the next one open for plans in the points' market area (given);
-- times without an offset are read in the area's timezone (a wall time repeated by an
-  autumn change is its first occurrence; one skipped by a spring change is read with the
-  offset before the change);
+- times are shown in the area's timezone; times without an offset are read in it (a wall
+  time repeated by an autumn change is its first occurrence; one skipped by a spring change
+  is read with the offset before the change);
 - one stop per point schedule, in order; each drive between two points uses
   ``trip_percent`` of the battery (``trip_kwh_after`` of every stop but the last);
 - ``initial_soc_kwh`` is ``charge_percent`` of the battery (the charge on arrival at the
@@ -55,8 +55,9 @@ def _kwh(percent: float, battery_kwh: float) -> float:
 
 
 def aware(at: datetime, timezone: str) -> datetime:
-    """``at`` as given when it has an offset, else the wall time in ``timezone``."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=zone(timezone))
+    """``at`` in the area's ``timezone``: an offset-less ``at`` is a wall time there."""
+    tz = zone(timezone)
+    return at.astimezone(tz) if at.tzinfo is not None else at.replace(tzinfo=tz)
 
 
 def to_plan(
