@@ -128,7 +128,7 @@ def _pk(value: Any) -> str:
 
 
 def _mode(value: Any) -> Mode:
-    if value not in POINTS_PER_MODE or not isinstance(value, str):
+    if not isinstance(value, str) or value not in POINTS_PER_MODE:
         raise _Invalid([f'"{value}" is not a valid choice.'])
     return "hh" if value == "hh" else "hwh"
 

@@ -30,6 +30,7 @@ _PARTS = [
     ("services.market.cli", "app", "market"),
     ("services.ingest.cli", "app", "ingest"),
     ("services.decisions.cli", "app", "decisions"),
+    ("services.client.cli", "app", "client"),
 ]
 for module_name, attr, verb in _PARTS:
     app.add_typer(getattr(importlib.import_module(module_name), attr), name=verb)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -29,7 +29,10 @@ class MarketAreaInfo(BaseModel):
     market_area: str
     timezone: str
     mtu_minutes: int
-    gate_closure_local: time = Field(description="Wall-clock time on the day before delivery")
+    gate_closure_local: str = Field(
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$",
+        description="Wall-clock time (HH:MM:SS, no offset) on the day before delivery",
+    )
     plan_horizon_days: int
     next_delivery_day: date = Field(description="The next delivery day open for plans")
     gate_closure: datetime = Field(description="When plans for next_delivery_day close")
@@ -55,7 +58,7 @@ def area_info(area: MarketArea, now: datetime, reached: DayReached | None) -> Ma
         market_area=area.id,
         timezone=area.timezone,
         mtu_minutes=area.mtu_minutes,
-        gate_closure_local=area.gate_closure,
+        gate_closure_local=area.gate_closure.strftime("%H:%M:%S"),
         plan_horizon_days=area.plan_horizon_days,
         next_delivery_day=day,
         gate_closure=closure,

@@ -76,6 +76,11 @@ def test_ids_that_cannot_be_registry_ids_are_refused(value, message):
     assert parse_schedule(body(electric_vehicle=value))[1] == {"electric_vehicle": [message]}
 
 
+@pytest.mark.parametrize("mode", [{}, [], 2, "HWH"])
+def test_a_mode_of_any_other_value_or_type_is_not_a_choice(mode):
+    assert parse_schedule(body(mode=mode))[1] == {"mode": [f'"{mode}" is not a valid choice.']}
+
+
 def test_percentages_lie_within_0_and_100_and_a_trip_beyond_the_battery_says_so():
     _, errors = parse_schedule(body(charge_percent=100.5, trip_percent=120))
     assert errors == {
