@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from schemas.network import Vehicle
+from services.common import registry
 from services.common.clock import Clock
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
@@ -17,8 +19,25 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.mark.parametrize("user", ["driver-anna", "operator"])
 async def test_st_run_with_every_check_finds_nothing(
-    user, kafka_bootstrap, database_url, topic_factory, tokens, tmp_path
+    user, kafka_bootstrap, database_url, topic_factory, tokens, pool, tmp_path
 ):
+    # st runs as a user of its own: its stateful phase lists the caller's tokens and revokes
+    # them (DELETE /auth/tokens/{id}), and the session's users must keep theirs.
+    name = {"driver-anna": "st-driver", "operator": "st-operator"}[user]
+    async with pool.acquire() as conn:
+        await registry.ensure_user(conn, "st-driver", "vehicle")
+        await registry.ensure_user(conn, "st-operator", "operator")
+        vehicle = Vehicle(id="V-ST", battery_kwh=60, max_power_kw=11)
+        await registry.upsert_vehicle(conn, vehicle, "st-driver")
+    try:
+        await _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_path)
+    finally:  # the registry as found: other tests count its vehicles
+        await pool.execute("DELETE FROM vehicles WHERE id = 'V-ST'")
+        await pool.execute("DELETE FROM users WHERE name IN ('st-driver', 'st-operator')")
+
+
+async def _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_path):  # type: ignore[no-untyped-def]
+    _, token = await registry.create_token(pool, name, "st run")
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,
@@ -27,12 +46,10 @@ async def test_st_run_with_every_check_finds_nothing(
     app = create_app(settings, Clock.fixed(NOW))
     async with Served(app) as served:
         async with httpx.AsyncClient(base_url=served.base_url) as http:
-            accepted = plan("V001")  # a plan to cancel: the DELETE example reaches a real one
-            response = await http.post(
-                "/charging-schedules/", json=accepted, headers=auth(tokens[user])
-            )
+            accepted = plan("V-ST")  # a plan to cancel: the DELETE example reaches a real one
+            response = await http.post("/charging-schedules/", json=accepted, headers=auth(token))
             assert response.status_code == 202, response.text
             document = (await http.get("/openapi.json")).json()
         document = with_examples(document, {"plan_id": accepted["plan_id"]})
-        output = await run_st(document, served.base_url, tokens[user], tmp_path)
+        output = await run_st(document, served.base_url, token, tmp_path)
     assert "passed" in output and "failed" not in output.split("SUMMARY")[-1]

@@ -8,6 +8,7 @@ and "5" (work, 22 kW) — numeric ids, as the original system had them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,18 +25,19 @@ DAY = "2026-11-26"
 
 
 @pytest.fixture
-async def numeric_registry(pool, tokens) -> None:
+async def numeric_registry(pool, tokens) -> AsyncIterator[None]:
     async with pool.acquire() as conn:
-        await registry.upsert_point(
-            conn, ChargingPoint(id="3", node_id="N-HOME-1", max_power_kw=11)
-        )
-        await registry.upsert_point(
-            conn, ChargingPoint(id="5", node_id="N-WORK-1", max_power_kw=22)
-        )
-        await registry.upsert_vehicle(
-            conn, Vehicle(id="7", battery_kwh=60.0, max_power_kw=11.0), "driver-anna"
-        )
+        for point, node, kw in (("3", "N-HOME-1", 11), ("5", "N-WORK-1", 22)):
+            await registry.upsert_point(
+                conn, ChargingPoint(id=point, node_id=node, max_power_kw=kw)
+            )
+        vehicle = Vehicle(id="7", battery_kwh=60.0, max_power_kw=11.0)
+        await registry.upsert_vehicle(conn, vehicle, "driver-anna")
         await accounts.set_password(conn, "driver-anna", PASSWORD)
+    yield
+    # the registry as found: other tests count its vehicles and points
+    await pool.execute("DELETE FROM vehicles WHERE id = '7'")
+    await pool.execute("DELETE FROM charging_points WHERE id IN ('3', '5')")
 
 
 async def original_login(client, user: str = "driver-anna") -> dict[str, str]:  # type: ignore[no-untyped-def]
