@@ -75,6 +75,7 @@ class Gateway:
         outcomes: list[Outcome | None] = [None] * len(items)
         plans: dict[int, PlanLike] = {}
         first_index: dict[int, int] = {}  # by plan_id.int: UUID.__hash__ is Python code
+        bidless = False  # some plan omitted its bid (the batch path skips the look otherwise)
         for i, raw in enumerate(items):
             plan: PlanLike | None
             errors: list[FieldError]
@@ -84,6 +85,7 @@ class Gateway:
                 plan, errors = parse_plan(raw)
                 if plan is None and BID_MISSING in errors:  # the operator's default bid
                     plan, errors = parse_without_bid(raw)
+                    bidless = True
             else:
                 err = FieldError(loc="", reason="a plan must be a JSON object")
                 outcomes[i] = reject(422, "invalid", "invalid plan", [err])
@@ -104,7 +106,8 @@ class Gateway:
                 net = await self.facts.network()
                 vehicles = await self.facts.vehicles(p.vehicle_id for p in plans.values())
             known = {vid: vf.vehicle for vid, vf in vehicles.items() if vf is not None}
-            defaulted = self._default_bids(plans, outcomes, who, net, vehicles)
+            if bidless:
+                defaulted = self._default_bids(plans, outcomes, who, net, vehicles)
             contexts: dict[str, ValidationContext] = {}  # one per market area and request
             late: dict[tuple[str, date], list[FieldError]] = {}  # per area and day
             for i, plan in list(plans.items()):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from schemas.network import Vehicle
 from services.common import registry
 from services.common.clock import Clock
 from services.ingest.app import create_app
@@ -21,19 +20,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 async def test_st_run_with_every_check_finds_nothing(
     user, kafka_bootstrap, database_url, topic_factory, tokens, pool, tmp_path
 ):
-    # st runs as a user of its own: its stateful phase lists the caller's tokens and revokes
-    # them (DELETE /auth/tokens/{id}), and the session's users must keep theirs.
-    name = {"driver-anna": "st-driver", "operator": "st-operator"}[user]
-    async with pool.acquire() as conn:
-        await registry.ensure_user(conn, "st-driver", "vehicle")
-        await registry.ensure_user(conn, "st-operator", "operator")
-        vehicle = Vehicle(id="V-ST", battery_kwh=60, max_power_kw=11)
-        await registry.upsert_vehicle(conn, vehicle, "st-driver")
+    # st's stateful phase lists the caller's tokens and revokes them all (DELETE
+    # /auth/tokens/{id}): the user's tokens that were active are made active again after it,
+    # so that the session's tokens outlive the run for the other tests.
+    active = await pool.fetch(
+        "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE u.name = $1 AND t.revoked_at IS NULL",
+        user,
+    )
     try:
-        await _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_path)
-    finally:  # the registry as found: other tests count its vehicles
-        await pool.execute("DELETE FROM vehicles WHERE id = 'V-ST'")
-        await pool.execute("DELETE FROM users WHERE name IN ('st-driver', 'st-operator')")
+        await _st_run(user, kafka_bootstrap, database_url, topic_factory, pool, tmp_path)
+    finally:
+        ids = [r["id"] for r in active]
+        await pool.execute("UPDATE api_tokens SET revoked_at = NULL WHERE id = ANY($1)", ids)
 
 
 async def _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_path):  # type: ignore[no-untyped-def]
@@ -46,7 +45,7 @@ async def _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_
     app = create_app(settings, Clock.fixed(NOW))
     async with Served(app) as served:
         async with httpx.AsyncClient(base_url=served.base_url) as http:
-            accepted = plan("V-ST")  # a plan to cancel: the DELETE example reaches a real one
+            accepted = plan("V001")  # a plan to cancel: the DELETE example reaches a real one
             response = await http.post("/charging-schedules/", json=accepted, headers=auth(token))
             assert response.status_code == 202, response.text
             document = (await http.get("/openapi.json")).json()
