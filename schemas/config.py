@@ -53,6 +53,21 @@ class AuctionParameters(Model):
     default_price_eur_mwh: Price | None = Field(
         default=None, description="Price for MTUs of days without a forecast; None = required"
     )
+    # The operator's default bid (docs/ingest.md "Default bid"): plans that omit `bid`, and
+    # the original system's schedules, bid a must-have step (the trips and the vehicle's
+    # minimum charge) at the first price and a top-up step to a full battery at the second.
+    must_have_price_eur_mwh: Price = Field(
+        default=3000.0, description="Default bid: price of the must-have step (trips)"
+    )
+    top_up_price_eur_mwh: Price = Field(
+        default=150.0, description="Default bid: price of the top-up step (to a full battery)"
+    )
+
+    @model_validator(mode="after")
+    def _bid_prices_do_not_increase(self) -> AuctionParameters:
+        if self.top_up_price_eur_mwh > self.must_have_price_eur_mwh:
+            raise ValueError("top_up_price_eur_mwh must not exceed must_have_price_eur_mwh")
+        return self
 
 
 class AuctionConfig(Event):

@@ -34,6 +34,7 @@ VERBS: dict[str, tuple[str, str, str | None]] = {
     "market": ("services.market.cli", "app", None),
     "ingest": ("services.ingest.cli", "app", None),
     "decisions": ("services.decisions.cli", "app", None),
+    "client": ("services.client.cli", "app", None),
 }
 
 

@@ -99,7 +99,10 @@ async def create_user(
 
 async def login(conn: asyncpg.Connection | asyncpg.Pool, name: str, password: str) -> User | None:
     """The user when ``password`` is theirs, else None (same work either way)."""
-    row = await conn.fetchrow("SELECT id, role, password_hash FROM users WHERE name = $1", name)
+    # PostgreSQL text cannot hold NUL (asyncpg raises): no user has such a name.
+    row = None
+    if "\x00" not in name:
+        row = await conn.fetchrow("SELECT id, role, password_hash FROM users WHERE name = $1", name)
     stored = row["password_hash"] if row is not None else None
     if not _matches(stored, password):
         return None

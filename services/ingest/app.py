@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -19,16 +20,20 @@ from services.common.auth import TokenCache
 from services.common.clock import Clock
 from services.common.kafka import TopicSpec, ensure_topics
 from services.common.ratelimit import RateLimiter
+from services.common.topicview import TopicView
 from services.ingest import openapi, problems
 from services.ingest.deps import current_user, get_pool
 from services.ingest.facts import RegistryFacts
 from services.ingest.fastpath import FastSubmit
 from services.ingest.gateway import Gateway
 from services.ingest.httpmetrics import HttpMetricsMiddleware
+from services.ingest.legacy import LegacySchedules
 from services.ingest.limits import BodyLimitMiddleware, BodyTooLarge, PrincipalLimits
+from services.ingest.marketviews import LatestDays, OperatorParameters
 from services.ingest.publisher import Publisher
 from services.ingest.revisions import RevisionStore
-from services.ingest.routes import bench, health, plans
+from services.ingest.routes import bench, conveniences, health, plans
+from services.ingest.schedules import ScheduleStore
 from services.ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,13 +60,22 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         bootstrap = stackfile.kafka_access(settings)
         url = stackfile.database_url(settings)
         if settings.create_topics:
-            topic = TopicSpec(settings.plans_topic)
+            topics = (
+                TopicSpec(settings.plans_topic),
+                TopicSpec(settings.config_topic, compacted=True),
+                TopicSpec(settings.results_topic),
+            )
             await ensure_topics(
                 bootstrap,
-                (topic,),
+                topics,
                 partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication_factor,
             )
+        parameters, days = OperatorParameters(), LatestDays()
+        views = [
+            TopicView(bootstrap, settings.config_topic, parameters.apply),
+            TopicView(bootstrap, settings.results_topic, days.apply),
+        ]
         pool = await dbpool.create_pool(
             url,
             acquire_timeout_s=settings.db_acquire_timeout_s,
@@ -74,17 +88,22 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         publisher = Publisher(bootstrap, settings.publish_timeout_s, settings.producer_linger_ms)
         try:
             await publisher.start()
+            await asyncio.gather(*(v.start(settings.market_views_wait_s) for v in views))
             app.state.pool = pool
             app.state.tokens = TokenCache(
                 lambda token: registry.authenticate(pool, token), settings.token_cache_ttl_s
             )
-            app.state.gateway = Gateway(
+            app.state.gateway = gateway = Gateway(
                 clock=clock,
                 topic=settings.plans_topic,
                 publisher=publisher,
                 facts=RegistryFacts(pool, settings.registry_cache_ttl_s),
                 store=RevisionStore(pool),
+                parameters=parameters,
             )
+            app.state.schedules = schedules = ScheduleStore(pool)
+            app.state.legacy = LegacySchedules(gateway, schedules, parameters)
+            app.state.latest_days = days
             log.info("ingest ready: topic %s on %s", settings.plans_topic, bootstrap)
             # Everything loaded so far (modules, FastAPI, pydantic and schema objects) lives as
             # long as the process: out of the cyclic GC's sight, so that the full collections
@@ -95,6 +114,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             gc.unfreeze()
+            for view in views:
+                await view.stop()
             await publisher.stop()
             await pool.close()
 
@@ -124,6 +145,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     app.add_exception_handler(BodyTooLarge, too_large)
     app.include_router(plans.router)
+    app.include_router(conveniences.router)
     app.include_router(account_router(get_pool, current_user))
     app.include_router(health.router)
     if settings.bench_noop_route:

@@ -25,6 +25,7 @@ from services.common.registry import MarketArea
 class VehicleFacts:
     vehicle: Vehicle
     owner_id: int
+    min_charge_kwh: float | None = None  # the registry's vehicles.min_charge_kwh, if it has one
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,14 @@ _POINTS_SQL = (
     "FROM charging_points p JOIN nodes n ON n.id = p.node_id"
 )
 _VEHICLES_SQL = (
-    "SELECT id, battery_kwh, max_power_kw, owner_id FROM vehicles WHERE id = ANY($1::text[])"
+    "SELECT id, battery_kwh, max_power_kw, owner_id, {min_charge} AS min_charge_kwh "
+    "FROM vehicles WHERE id = ANY($1::text[])"
+)
+# The vehicle's minimum charge is a column the operator panels' migration adds (issue 11);
+# until it exists, vehicles have none. Looked up with the network, so it is seen within ttl_s.
+_HAS_MIN_CHARGE_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+    "current_schema() AND table_name = 'vehicles' AND column_name = 'min_charge_kwh')"
 )
 
 
@@ -51,6 +59,7 @@ class RegistryFacts:
         self._network_expiry = 0.0
         self._network_lock = asyncio.Lock()
         self._vehicles: OrderedDict[str, tuple[float, VehicleFacts | None]] = OrderedDict()
+        self._vehicles_sql = _VEHICLES_SQL.format(min_charge="NULL::float8")
 
     async def network(self) -> Network:
         if self._network is not None and time.monotonic() < self._network_expiry:
@@ -65,6 +74,9 @@ class RegistryFacts:
         async with self._pool.acquire() as conn:
             area_rows = await conn.fetch("SELECT * FROM market_areas")
             point_rows = await conn.fetch(_POINTS_SQL)
+            has_min_charge = await conn.fetchval(_HAS_MIN_CHARGE_SQL)
+        column = "min_charge_kwh" if has_min_charge else "NULL::float8"
+        self._vehicles_sql = _VEHICLES_SQL.format(min_charge=column)
         areas = {r["id"]: MarketArea(**dict(r)) for r in area_rows}
         points = {
             r["id"]: PointFacts(r["node_id"], r["market_area"], r["max_power_kw"], r["active"])
@@ -87,13 +99,13 @@ class RegistryFacts:
             else:
                 missing.append(vid)
         if missing:
-            rows = await self._pool.fetch(_VEHICLES_SQL, missing)
+            rows = await self._pool.fetch(self._vehicles_sql, missing)
             loaded: dict[str, VehicleFacts | None] = dict.fromkeys(missing)
             for r in rows:
                 vehicle = Vehicle(
                     id=r["id"], battery_kwh=r["battery_kwh"], max_power_kw=r["max_power_kw"]
                 )
-                loaded[r["id"]] = VehicleFacts(vehicle, int(r["owner_id"]))
+                loaded[r["id"]] = VehicleFacts(vehicle, int(r["owner_id"]), r["min_charge_kwh"])
             expiry = time.monotonic() + self.ttl_s
             for vid, facts in loaded.items():
                 self._vehicles[vid] = (expiry, facts)

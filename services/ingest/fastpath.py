@@ -22,6 +22,8 @@ from services.ingest.routes import plans
 from services.ingest.routes.plans import submit_plan
 
 PATH = "/charging-schedules/"
+ALLOW = "GET, HEAD, POST"  # POST here, GET (and HEAD) the original API's listing
+_ROUTED = frozenset({"GET", "HEAD"})
 
 
 class FastSubmit:
@@ -37,8 +39,15 @@ class FastSubmit:
         return self._route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] in _ROUTED:
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            # Starlette would name only the first route's methods of this path in Allow
+            response = problem_response(
+                405, "Method Not Allowed", headers={"Allow": ALLOW}, instance=PATH
+            )
+            await response(scope, receive, send)
             return
         scope["route"] = self._documented_route()
         request = Request(scope, receive)

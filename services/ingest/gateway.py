@@ -27,7 +27,14 @@ from schemas.validation import validate_plan
 from services.common.clock import Clock
 from services.common.registry import Principal
 from services.ingest import metrics
+from services.ingest.defaults import (
+    BID_MISSING,
+    PlanWithoutBid,
+    parse_without_bid,
+    with_default_bid,
+)
 from services.ingest.facts import Network, RegistryFacts, VehicleFacts
+from services.ingest.marketviews import OperatorParameters
 from services.ingest.outcomes import (
     Outcome,
     encode_and_hash,
@@ -52,8 +59,10 @@ class Gateway:
         publisher: Publisher,
         facts: RegistryFacts,
         store: RevisionStore,
+        parameters: OperatorParameters | None = None,
     ) -> None:
         self.clock = clock
+        self.parameters = parameters or OperatorParameters()  # for plans without a bid
         self.topic = topic
         self.publisher = publisher
         self.facts = facts
@@ -66,6 +75,7 @@ class Gateway:
         outcomes: list[Outcome | None] = [None] * len(items)
         plans: dict[int, PlanLike] = {}
         first_index: dict[int, int] = {}  # by plan_id.int: UUID.__hash__ is Python code
+        bidless = False  # some plan omitted its bid (the batch path skips the look otherwise)
         for i, raw in enumerate(items):
             plan: PlanLike | None
             errors: list[FieldError]
@@ -73,6 +83,9 @@ class Gateway:
                 plan, errors = raw, []
             elif isinstance(raw, bytes | str | dict):
                 plan, errors = parse_plan(raw)
+                if plan is None and BID_MISSING in errors:  # the operator's default bid
+                    plan, errors = parse_without_bid(raw)
+                    bidless = True
             else:
                 err = FieldError(loc="", reason="a plan must be a JSON object")
                 outcomes[i] = reject(422, "invalid", "invalid plan", [err])
@@ -87,11 +100,14 @@ class Gateway:
                 first_index[plan.plan_id.int] = i
                 plans[i] = plan
         now = self.clock.now()
+        defaulted: dict[int, list[dict[str, float]]] = {}
         if plans:
             async with storage_errors():
                 net = await self.facts.network()
                 vehicles = await self.facts.vehicles(p.vehicle_id for p in plans.values())
             known = {vid: vf.vehicle for vid, vf in vehicles.items() if vf is not None}
+            if bidless:
+                defaulted = self._default_bids(plans, outcomes, who, net, vehicles)
             contexts: dict[str, ValidationContext] = {}  # one per market area and request
             late: dict[tuple[str, date], list[FieldError]] = {}  # per area and day
             for i, plan in list(plans.items()):
@@ -103,6 +119,10 @@ class Gateway:
         if plans:
             async with self.locks.hold(p.plan_id for p in plans.values()):
                 await self._publish(plans, outcomes, now)
+            for i, bid in defaulted.items():  # shown in the answer
+                answer = outcomes[i]
+                if answer is not None and answer.status == 202:
+                    answer.bid = bid
         done = [o for o in outcomes if o is not None]
         assert len(done) == len(items)
         rejected = Counter(o.reason for o in done if o.reason is not None)
@@ -111,6 +131,30 @@ class Gateway:
         if rejected["late"]:
             metrics.PLANS_LATE.inc(rejected["late"])
         return done
+
+    def _default_bids(
+        self,
+        plans: dict[int, PlanLike],
+        outcomes: list[Outcome | None],
+        who: Principal,
+        net: Network,
+        vehicles: dict[str, VehicleFacts | None],
+    ) -> dict[int, list[dict[str, float]]]:
+        """Plans without a bid get the operator's default bid (or their answer, when none
+        can be made); the bids given, by item."""
+        given: dict[int, list[dict[str, float]]] = {}
+        for i, plan in list(plans.items()):
+            if not isinstance(plan, PlanWithoutBid):
+                continue
+            vf = vehicles.get(plan.vehicle_id)
+            filled, _, answer = with_default_bid(plan, who, net, vf, self.parameters)
+            if filled is None:
+                outcomes[i] = answer
+                del plans[i]
+            else:
+                plans[i] = filled
+                given[i] = [s.model_dump() for s in filled.bid]
+        return given
 
     def _check(
         self,

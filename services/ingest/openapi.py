@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from schemas.base import FieldError
-from schemas.plan import ChargingPlan
+from schemas.base import ID_PATTERN, FieldError
+from schemas.legacy import MAX_PK, TIME_PATTERN
+from schemas.plan import BidStep, ChargingPlan
 from services.ingest.problems import PROBLEM_JSON, Problem, problem_body
 
 PLAN_EXAMPLE: dict[str, Any] = {
@@ -34,12 +35,137 @@ PLAN_EXAMPLE: dict[str, Any] = {
 }
 
 
+LEGACY_EXAMPLE: dict[str, Any] = {
+    "electric_vehicle": "V001",
+    "mode": "hwh",
+    "charge_percent": 35.5,
+    "trip_percent": 20.0,
+    "point_schedules": [
+        {
+            "point": "P-HOME-01",
+            "arrival_time": "2026-11-26T00:00:00",
+            "departure_time": "2026-11-26T07:00:00",
+        },
+        {
+            "point": "P-WORK-01",
+            "arrival_time": "2026-11-26T08:00:00",
+            "departure_time": "2026-11-26T16:00:00",
+        },
+        {
+            "point": "P-HOME-01",
+            "arrival_time": "2026-11-26T17:00:00+01:00",
+            "departure_time": "2026-11-26T23:00:00+01:00",
+        },
+    ],
+}
+
+_LEGACY_ID = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_PK},
+        {"type": "string", "minLength": 1, "maxLength": 64, "pattern": ID_PATTERN},
+    ],
+    "description": 'A registry id; a number stands for its decimal text (7 is "7")',
+}
+_LEGACY_TIME = {
+    "type": "string",
+    "pattern": TIME_PATTERN,
+    "description": "ISO 8601; without an offset, a wall time in the market area's timezone",
+}
+_PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
+# Fields the original did not know are ignored, as Django REST framework ignored them.
+LEGACY_SCHEDULE = {
+    "title": "LegacySchedule",
+    "description": "The original system's charging schedule (DESIGN §7.1; docs/ingest.md)",
+    "type": "object",
+    "required": ["electric_vehicle", "mode", "charge_percent", "trip_percent", "point_schedules"],
+    "properties": {
+        "electric_vehicle": _LEGACY_ID,
+        "mode": {"type": "string", "enum": ["hh", "hwh"], "description": "hh: 2, hwh: 3 points"},
+        "charge_percent": {**_PERCENT, "description": "Charge on arrival at the first point"},
+        "trip_percent": {**_PERCENT, "description": "Energy of each drive between points"},
+        "point_schedules": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "required": ["point", "arrival_time", "departure_time"],
+                "properties": {
+                    "point": _LEGACY_ID,
+                    "arrival_time": _LEGACY_TIME,
+                    "departure_time": _LEGACY_TIME,
+                },
+            },
+        },
+    },
+    "not": {"required": ["plan_id"]},
+}
+LEGACY_ERRORS: dict[str, Any] = {
+    "description": "An original-format schedule refused: Django REST framework's errors, "
+    "field -> messages, point_schedules -> one {field: messages} per item, non_field_errors",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {
+                        "anyOf": [
+                            {"type": "string"},
+                            {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                },
+                            },
+                        ]
+                    },
+                },
+            },
+            "example": {
+                "non_field_errors": [
+                    'Mode "hwh" (home-work-home) needs exactly 3 point schedules, got 2.'
+                ]
+            },
+        }
+    },
+}
+SUBMIT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/ChargingPlan"},
+                        {"$ref": "#/components/schemas/LegacySchedule"},
+                    ]
+                },
+                "examples": {
+                    "plan": {"value": PLAN_EXAMPLE},
+                    "plan with the default bid": {
+                        "value": {k: v for k, v in PLAN_EXAMPLE.items() if k != "bid"}
+                        | {"plan_id": "0b6f7c1e-2d2a-4c55-8f7e-3f7a8e1d9c20"}
+                    },
+                    "original format": {"value": LEGACY_EXAMPLE},
+                },
+            }
+        },
+    }
+}
+
+
 class PlanAccepted(BaseModel):
     """The broker has acknowledged the plan (or its cancellation)."""
 
     plan_id: str
     revision: int
     status: str = Field(examples=["accepted"], description='"accepted" or "cancelled"')
+    bid: list[BidStep] | None = Field(
+        default=None,
+        description="Present when the plan had no bid: the operator's default bid it got",
+    )
 
 
 class BatchItem(BaseModel):
@@ -167,6 +293,14 @@ def install(app: FastAPI) -> None:
             schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
+        # A plan may omit its bid: it gets the operator's default bid (docs/ingest.md).
+        plan = schemas["ChargingPlan"]
+        plan["required"] = [name for name in plan["required"] if name != "bid"]
+        plan["properties"]["bid"]["description"] = (
+            "Optional: without it, the operator's default bid (a must-have step for the "
+            "trips, a top-up step to a full battery)"
+        )
+        schemas["LegacySchedule"] = LEGACY_SCHEDULE
         plans = schemas["BatchRequest"]["properties"]["plans"]
         # the limit the app enforces (CHARGEFLOW_MAX_BATCH_PLANS), not the model's default
         plans["maxItems"] = app.state.settings.max_batch_plans
@@ -186,7 +320,7 @@ def install(app: FastAPI) -> None:
             }
         }
         for path, operations in doc.get("paths", {}).items():
-            if path.startswith("/charging-schedules"):
+            if path.startswith(("/charging-schedules", "/market-areas")):
                 for operation in operations.values():
                     operation["security"] = [{"bearer": []}]
         app.openapi_schema = doc

@@ -30,6 +30,7 @@ class Outcome:
     detail: str = "accepted"
     errors: list[FieldError] = field(default_factory=list)
     reason: str | None = None  # metric label of a rejection
+    bid: list[dict[str, float]] | None = None  # the default bid given to a plan without one
 
 
 def reject(

@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from services.common.kafka import CHARGING_PLANS
+from services.common.kafka import AUCTION_CONFIG, AUCTION_RESULTS, CHARGING_PLANS
 from services.common.proxies import check_forwarded_allow_ips
 from services.common.settings import CommonSettings
 
@@ -23,6 +23,12 @@ class Settings(CommonSettings):
     # Where plans go; tests point it at a unique topic.
     plans_topic: str = CHARGING_PLANS
     create_topics: bool = True
+    # Read from the start and followed: the operator's default-bid prices per area, and how
+    # far the latest day got (GET /market-areas/). At start the gateway waits this long for
+    # them before it serves (then the documented defaults apply until they are read).
+    config_topic: str = AUCTION_CONFIG
+    results_topic: str = AUCTION_RESULTS
+    market_views_wait_s: float = Field(default=10.0, ge=0, le=300)
 
     # A plan is answered 503 when the broker has not acknowledged it within this time.
     # Producer batching: wait up to this long for more records per partition and request.

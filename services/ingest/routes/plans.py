@@ -5,20 +5,27 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Request
 from pydantic import TypeAdapter
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from schemas.base import FieldError, Model
+from schemas.legacy import is_legacy, may_be_legacy
 from schemas.plan import ChargingPlan
+from services.common.registry import Principal
 from services.ingest.batchlimits import TOO_COMPLEX, read_items, too_complex
 from services.ingest.deps import CurrentUser, GatewayDep, current_user
 from services.ingest.fastparse import parse_batch
 from services.ingest.gateway import Gateway
+from services.ingest.legacy import LegacyRejected, LegacySchedules
+from services.ingest.legacyshape import LegacyScheduleOut
 from services.ingest.limits import PrincipalLimits
 from services.ingest.openapi import (
+    LEGACY_ERRORS,
     PLAN_EXAMPLE,
+    SUBMIT_BODY,
     BatchResult,
     PlanAccepted,
     error_responses,
@@ -30,6 +37,11 @@ from services.ingest.problems import ProblemError, dumps
 router = APIRouter(tags=["charging plans"])
 
 _ACCEPTED = {"description": "Stored: the broker acknowledged it (acks=all)", "model": PlanAccepted}
+_CREATED = {
+    "description": "An original-format schedule (DESIGN §7.1), stored and published as the "
+    "chargeflow plan shown in `plan` (the broker acknowledged it)",
+    "model": LegacyScheduleOut,
+}
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -50,9 +62,14 @@ def _retry_after(request: Request) -> dict[str, str]:
 
 def _answer(request: Request, o: Outcome, status_word: str) -> Response:
     if o.status == 202:
-        return _json(
-            {"plan_id": str(o.plan_id), "revision": o.revision, "status": status_word}, 202
-        )
+        answer: dict[str, Any] = {
+            "plan_id": str(o.plan_id),
+            "revision": o.revision,
+            "status": status_word,
+        }
+        if o.bid is not None:
+            answer["bid"] = o.bid
+        return _json(answer, 202)
     headers = _retry_after(request) if o.status == 503 else None
     raise ProblemError(o.status, o.detail, o.errors, headers=headers)
 
@@ -60,11 +77,19 @@ def _answer(request: Request, o: Outcome, status_word: str) -> Response:
 @router.post(
     "/charging-schedules/",
     status_code=202,
-    responses={202: _ACCEPTED, **error_responses(401, 403, 409, 413, 422, 429, 503)},
-    openapi_extra=json_body("ChargingPlan", {"plan": {"value": PLAN_EXAMPLE}}),
+    responses={
+        201: _CREATED,
+        202: _ACCEPTED,
+        400: LEGACY_ERRORS,
+        **error_responses(401, 403, 409, 413, 422, 429, 503),
+    },
+    openapi_extra=SUBMIT_BODY,
 )
 async def submit_plan(request: Request) -> Response:
-    """Submit one plan; 202 only after the broker has acknowledged it."""
+    """Submit one plan; 202 only after the broker has acknowledged it. A plan without `bid`
+    gets the operator's default bid (shown in the answer). A schedule in the original
+    system's format (`electric_vehicle`, `mode`, ...) is answered 201 or 400 in that
+    system's shapes."""
     user = await current_user(request)  # no Depends on the hot routes (see _gateway)
     body = await request.body()
     limits: PrincipalLimits = request.app.state.limits
@@ -72,8 +97,27 @@ async def submit_plan(request: Request) -> Response:
     limits.charge_plans(user.token_id, 1)
     if too_complex(body):  # pydantic's cost grows with it: 1 MiB of empty stops took 0.7 s
         raise ProblemError(422, "invalid plan", [_TOO_COMPLEX])
+    if may_be_legacy(body):  # a byte scan: plans pay nothing more
+        document = _json_or_none(body)
+        if is_legacy(document):
+            return await _legacy(request, document, user)
     [outcome] = await _gateway(request).submit([body], user)
     return _answer(request, outcome, "accepted")
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None  # the plan path names the JSON error
+
+
+async def _legacy(request: Request, document: dict[str, Any], user: Principal) -> Response:
+    legacy: LegacySchedules = request.app.state.legacy
+    try:
+        return _json(await legacy.submit(document, user), 201)
+    except LegacyRejected as exc:
+        return _json(exc.errors, 400)
 
 
 _TOO_COMPLEX = FieldError(loc="", reason=TOO_COMPLEX)

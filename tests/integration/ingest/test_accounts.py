@@ -111,3 +111,10 @@ async def test_repeated_logins_are_throttled_whatever_the_password(make_gateway,
     assert answers[:5] == [400] * 5 and answers[-1] == 429
     refused = await login(client, anna, PASSWORD)  # even the right one, for a while
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+
+
+async def test_a_user_name_with_nul_is_refused_like_any_unknown_user(make_gateway):
+    client, _ = await make_gateway()
+    form = await login(client, "anna\x00", "whatever password")
+    legacy = await client.post("/api-token-auth/", json={"username": "a\x00", "password": "x"})
+    assert form.status_code == legacy.status_code == 400  # PostgreSQL text holds no NUL: no 500

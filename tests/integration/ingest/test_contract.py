@@ -20,9 +20,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 async def test_st_run_with_every_check_finds_nothing(
     user, kafka_bootstrap, database_url, topic_factory, tokens, pool, tmp_path
 ):
-    # A token of its own: st may revoke it (DELETE /auth/tokens/{id}), which must not log
-    # out the session's shared tokens that later tests use.
-    _, token = await registry.create_token(pool, user, "contract")
+    # st's stateful phase lists the caller's tokens and revokes them all (DELETE
+    # /auth/tokens/{id}): the user's tokens that were active are made active again after it,
+    # so that the session's tokens outlive the run for the other tests.
+    active = await pool.fetch(
+        "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE u.name = $1 AND t.revoked_at IS NULL",
+        user,
+    )
+    try:
+        await _st_run(user, kafka_bootstrap, database_url, topic_factory, pool, tmp_path)
+    finally:
+        ids = [r["id"] for r in active]
+        await pool.execute("UPDATE api_tokens SET revoked_at = NULL WHERE id = ANY($1)", ids)
+
+
+async def _st_run(name, kafka_bootstrap, database_url, topic_factory, pool, tmp_path):  # type: ignore[no-untyped-def]
+    _, token = await registry.create_token(pool, name, "st run")
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,

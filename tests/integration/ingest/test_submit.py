@@ -90,11 +90,12 @@ async def test_schema_errors_and_naive_timestamps_get_422(make_gateway, tokens):
     client, _ = await make_gateway()
     body = plan()
     body["stops"][0]["arrival"] = "2026-11-26T08:00:00"
-    del body["bid"]
+    del body["stops"][0]["charging_point_id"]  # (a missing bid is the operator's default now)
     response = await client.post(URL, json=body, headers=auth(tokens["driver-anna"]))
     assert response.status_code == 422
     errors = {e["loc"]: e["reason"] for e in response.json()["errors"]}
-    assert "naive" in errors["stops[0].arrival"] and errors["bid"] == "field required"
+    assert "naive" in errors["stops[0].arrival"]
+    assert errors["stops[0].charging_point_id"] == "field required"
     garbage = await client.post(URL, content=b"{nope", headers=auth(tokens["driver-anna"]))
     assert garbage.status_code == 422 and "invalid JSON" in garbage.json()["errors"][0]["reason"]
 
