@@ -69,7 +69,7 @@ def decision_item(row: Mapping[str, Any]) -> dict[str, Any]:
     """One decided plan of chargeflow's list: its fields, allocations and windows."""
     tz = zone(row["tz"])
     return {
-        "plan_id": row["plan_id"],
+        "plan_id": str(row["plan_id"]),  # asyncpg's UUID type is not orjson's
         "revision": row["revision"],
         "vehicle_id": row["vehicle_id"],
         "market_area": row["market_area"],
@@ -91,7 +91,7 @@ def decision_item(row: Mapping[str, Any]) -> dict[str, Any]:
 def undecided_item(row: Mapping[str, Any]) -> dict[str, Any]:
     """A plan seen on charging-plans without a decision yet: pending, or cancelled."""
     return {
-        "plan_id": row["plan_id"],
+        "plan_id": str(row["plan_id"]),  # asyncpg's UUID type is not orjson's
         "revision": row["revision"],
         "vehicle_id": row["vehicle_id"],
         "market_area": row["market_area"],
