@@ -155,7 +155,9 @@ def _ms(text: str) -> float:
 
 
 def parse(output: str) -> Result:
-    pct = {int(p): _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.M)}
+    pct = {int(p): _ms(v) for p, v in re.findall(r"^\s*(\d+)%\s+([\d.]+[a-z]+)\s*$", output, re.M)}
+    if len(pct) < 4:
+        raise ValueError(f"no latency distribution in wrk's output:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = []
