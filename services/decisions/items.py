@@ -6,7 +6,7 @@ conversions (services/decisions/windows.py) need; this module only adapts rows t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,9 +23,12 @@ from services.decisions.windows import (
 
 # Columns of a decision row `d` (schedule_decisions) for the conversions, with JOINS below:
 # the area's timezone (UTC when the area is unknown, as the allocations were always shown),
-# the MTU length (the run's, else the area's, else 60 min), the allocations with energy as
-# three aligned arrays (asyncpg decodes them without JSON), and the plan's stops when the
-# service holds the decided revision of the plan.
+# the MTU length (the run's, else the area's, else 60 min), the allocations as three
+# aligned arrays by MTU and point (asyncpg decodes them without JSON), and the plan's stops
+# when the service holds the decided revision of the plan. The allocations' JSON is written
+# here, not by PostgreSQL: its iso_local() costs ≈ 25 µs per allocation (a SQL function
+# that is not inlined), Python's isoformat ≈ 1.5 µs (a page of 30 decisions of 19
+# allocations: 15 ms of PostgreSQL against ≈ 1 ms here).
 INPUT_COLUMNS = """
     coalesce(a.timezone, 'UTC') AS tz,
     coalesce(r.mtu_minutes, a.mtu_minutes, 60) AS mtu_minutes,
@@ -35,11 +38,11 @@ INPUT_JOINS = """
     LEFT JOIN auction_runs r ON (r.market_area, r.delivery_day, r.run_id)
                               = (d.market_area, d.delivery_day, d.run_id)
     LEFT JOIN LATERAL (
-        SELECT array_agg(x.charging_point_id) AS points, array_agg(x.mtu_start) AS starts,
-               array_agg(x.energy_kwh) AS energies
+        SELECT array_agg(x.charging_point_id ORDER BY x.mtu_start, x.charging_point_id) AS points,
+               array_agg(x.mtu_start ORDER BY x.mtu_start, x.charging_point_id) AS starts,
+               array_agg(x.energy_kwh ORDER BY x.mtu_start, x.charging_point_id) AS energies
         FROM jsonb_to_recordset(d.allocations)
             AS x(charging_point_id text, mtu_start timestamptz, energy_kwh double precision)
-        WHERE x.energy_kwh > 0
     ) al ON true
     LEFT JOIN LATERAL (
         SELECT array_agg(s.charging_point_id ORDER BY s.seq) AS stop_points,
@@ -48,6 +51,11 @@ INPUT_JOINS = """
         FROM plans p JOIN plan_stops s ON s.plan_id = p.plan_id
         WHERE p.plan_id = d.plan_id AND p.revision = d.revision
     ) st ON true"""
+
+
+def _allocations(row: Mapping[str, Any]) -> Iterable[tuple[str, datetime, float]]:
+    """(point, MTU start, kWh) of a decision row, by MTU and point (aligned arrays)."""
+    return zip(row["points"] or (), row["starts"] or (), row["energies"] or (), strict=True)
 
 
 def windows_of(row: Mapping[str, Any]) -> list[Window]:
@@ -59,7 +67,7 @@ def windows_of(row: Mapping[str, Any]) -> list[Window]:
         row["stop_points"] or (), row["arrivals"] or (), row["departures"] or (), strict=True
     )
     return charging_windows(
-        zip(row["points"], row["starts"], row["energies"], strict=True),
+        _allocations(row),
         timedelta(minutes=int(row["mtu_minutes"])),
         stops,
     )
@@ -83,7 +91,10 @@ def decision_item(row: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": row["run_id"],
         "phase": row["phase"],
         "decided_at": local(row["occurred_at"], tz),
-        "allocations": orjson.Fragment(row["allocations"]),
+        "allocations": [
+            {"charging_point_id": p, "mtu_start": local(t, tz), "energy_kwh": e}
+            for p, t, e in _allocations(row)
+        ],
         "windows": windows_json(windows_of(row), tz),
     }
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import date
 from typing import Annotated, Any
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.exceptions import RequestValidationError
@@ -102,7 +103,7 @@ def _refused(found: original.Refusal, vehicle: str, what: str) -> Response:
 
 async def history(
     request: Request,
-    pool: Any,
+    pool: asyncpg.Pool,
     cache: ResponseCache,
     owner: int | None,
     electric_vehicle: str | None,
