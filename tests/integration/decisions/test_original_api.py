@@ -4,6 +4,7 @@ Warsaw on the day before DAY, so DAY is the next delivery day."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -224,3 +225,18 @@ async def test_bad_parameters_answer_400_in_the_original_shape(service, numeric)
         # chargeflow's own requests keep their problem documents
         r = await http.get(LIST, params={"delivery_day": "2031-13-45"})
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("service", [FIXED_CLOCK], indirect=True)
+async def test_the_original_endpoints_keep_the_per_token_rate_limit(service, numeric):
+    # the service's defaults: 20 requests/s per token, burst 40
+    async with httpx.AsyncClient(base_url=service.base_url, headers=token(service, "anna")) as http:
+        answers = await asyncio.gather(
+            *(http.get(NEXT, params={"electric_vehicle": numeric}) for _ in range(60))
+        )
+        limited = [r for r in answers if r.status_code == 429]
+        assert limited and {r.status_code for r in answers} <= {404, 429}
+        assert int(limited[0].headers["retry-after"]) >= 1
+        assert "rate limit" in limited[0].json()["detail"]  # what DRF clients read
+        r = await http.get(NEXT, params={"electric_vehicle": numeric}, headers=service.auth("bob"))
+        assert r.status_code == 403  # another token is not limited
