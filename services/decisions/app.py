@@ -28,12 +28,13 @@ from services.common.kafka import (
 )
 from services.common.metrics import http_metrics_middleware
 from services.common.ratelimit import RateLimiter
-from services.decisions import openapi, problems
+from services.decisions import openapi, openapi_original, problems
+from services.decisions.areas import AreaZones
 from services.decisions.cache import ResponseCache, listen
 from services.decisions.consumer import ConsumerConfig, DecisionsConsumer
 from services.decisions.deps import current_user, get_pool
 from services.decisions.records import Kind
-from services.decisions.routes import decisions, health, operator
+from services.decisions.routes import decisions, health, operator, original
 from services.decisions.settings import Settings
 from services.decisions.store import NOTIFY_CHANNEL
 
@@ -45,8 +46,10 @@ TOPIC_KINDS: dict[str, Kind] = {
     CHARGING_PLANS: "plans",
 }
 
-DESCRIPTION = """Every vehicle's decision for a delivery day (JSON with ETag, or OCPP 2.0.1
-charging profiles) and the operator's day summaries. Errors are RFC 9457 problem details."""
+DESCRIPTION = """Every vehicle's decision for a delivery day or a history of days (JSON with
+ETag and charging windows, or OCPP 2.0.1 charging profiles), the operator's day summaries,
+and the original system's decisions API (coverage and time ranges). Errors are RFC 9457
+problem details, except the original API's own shapes."""
 
 
 async def supervise(
@@ -98,6 +101,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             lambda token: registry.authenticate(pool, token), settings.decisions_token_ttl_s
         )
         app.state.cache = ResponseCache(settings.decisions_cache_ttl_s)
+        app.state.zones = AreaZones.of(pool, clock)
         app.state.consumer = None
         try:
             tasks.append(asyncio.create_task(listen(url, NOTIFY_CHANNEL, app.state.cache)))
@@ -135,11 +139,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ),
     )
     app.middleware("http")(http_metrics_middleware("decisions"))
+    app.include_router(original.router)
     app.include_router(decisions.router)
     app.include_router(account_router(get_pool, current_user))
     app.include_router(operator.router)
     app.include_router(health.router)
-    openapi.install(app)
+    openapi.install(app, openapi_original.DOCUMENTED)
     return app
 
 

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the pool, the response cache, the authenticated caller and its role."""
+"""FastAPI dependencies: the pool, the response cache, the areas' timezones, the
+authenticated caller and its role."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.common.auth import TokenCache, bearer_token
 from services.common.ratelimit import RateLimiter, retry_after_header
 from services.common.registry import Principal
+from services.decisions.areas import AreaZones
 from services.decisions.cache import ResponseCache
 from services.decisions.problems import ProblemError
 
@@ -32,6 +34,11 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 async def get_cache(request: Request) -> ResponseCache:
     cache: ResponseCache = request.app.state.cache
     return cache
+
+
+async def get_zones(request: Request) -> AreaZones:
+    zones: AreaZones = request.app.state.zones
+    return zones
 
 
 async def current_user(
@@ -68,6 +75,7 @@ async def operator_user(principal: Annotated[Principal, Depends(current_user)]) 
 
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+ZonesDep = Annotated[AreaZones, Depends(get_zones)]
 CurrentUser = Annotated[Principal, Depends(current_user)]
 OperatorUser = Annotated[Principal, Depends(operator_user)]
 

@@ -8,6 +8,7 @@ against this document.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any, Literal
 from uuid import UUID
@@ -32,6 +33,19 @@ class Allocation(_Exact):
     energy_kwh: float
 
 
+class Window(_Exact):
+    charging_point_id: str
+    start: AwareDatetime = Field(
+        description="Start of the window: its first MTU's start, or the vehicle's arrival at "
+        "the point when later (local offset)"
+    )
+    end: AwareDatetime = Field(
+        description="End of the window: its last MTU's end, or the vehicle's departure when "
+        "earlier (local offset)"
+    )
+    energy_kwh: float = Field(description="The energy of the window's MTUs at this point")
+
+
 class Decision(_Exact):
     plan_id: UUID
     revision: int
@@ -50,12 +64,21 @@ class Decision(_Exact):
     phase: int | None
     decided_at: AwareDatetime | None
     allocations: list[Allocation]
+    windows: list[Window] = Field(
+        description="Charging windows per point: consecutive MTUs with energy merged, sorted by "
+        "start"
+    )
 
 
 class DecisionPage(_Exact):
-    delivery_day: date
+    delivery_day: date | None = Field(
+        description="The day asked for, or the next delivery day by default; null for from/to"
+    )
+    from_: date = Field(alias="from", description="First delivery day of the page's request")
+    to: date = Field(description="Last delivery day of the page's request (inclusive)")
     decisions: list[Decision] = Field(
-        description="Decided plans first, then undecided ones; each by vehicle_id, plan_id"
+        description="Day by day: decided plans first, then undecided ones; each by vehicle_id, "
+        "plan_id"
     )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page"
@@ -198,10 +221,13 @@ def ok(model: type[BaseModel], description: str, etag: bool = False) -> dict[int
 
 
 DOCUMENTED: tuple[type[BaseModel], ...] = (DecisionPage, OcppDecision, DaySummary, Status, Problem)
+# Operations whose parameter errors answer 400 in the original system's shape, never 422.
+NO_422 = frozenset({"/charging-schedules-decisions/next_day/"})
 
 
-def install(app: FastAPI) -> None:
-    """Add the documented models to the generated document's components."""
+def install(app: FastAPI, extra: tuple[type[BaseModel], ...] = ()) -> None:
+    """Add the documented models (and ``extra`` ones) to the generated document's
+    components; drop the 422 FastAPI adds to operations that never answer it."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -210,7 +236,15 @@ def install(app: FastAPI) -> None:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        for model in DOCUMENTED:
+        for path, operations in doc["paths"].items():
+            for operation in operations.values():
+                if path in NO_422:
+                    operation["responses"].pop("422", None)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        if "HTTPValidationError" not in json.dumps(doc["paths"]):
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        for model in DOCUMENTED + extra:
             schema = TypeAdapter(model).json_schema(
                 ref_template="#/components/schemas/{model}", mode="serialization"
             )

@@ -1,58 +1,54 @@
-"""Vehicle API: the caller's decisions of a day (JSON, ETag) and one decision as OCPP."""
+"""Vehicle API: the caller's decisions of a day or of a range of days (JSON, ETag), one
+decision as OCPP, and on the same list path the original system's history (DESIGN §7.1)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Header, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
+from schemas.base import FieldError
 from services.decisions import ocpp, queries
-from services.decisions.deps import CacheDep, CurrentUser, PoolDep, owner_filter
-from services.decisions.openapi import DecisionPage, OcppDecision, ok, responses
+from services.decisions.answers import answer, etag
+from services.decisions.days import BadRange, day_range
+from services.decisions.deps import CacheDep, CurrentUser, PoolDep, ZonesDep, owner_filter
+from services.decisions.openapi import OcppDecision, ok, responses
+from services.decisions.openapi_original import list_responses
 from services.decisions.paging import CURSOR_PATTERN, MAX_PAGE, PAGE, Cursor, decode_cursor
 from services.decisions.params import NO_NUL, Day
 from services.decisions.problems import ProblemError
+from services.decisions.routes import original
 
-router = APIRouter(prefix="/charging-schedules-decisions", tags=["vehicles"])
-
-# Decisions change (phase 2 replaces phase 1): clients revalidate every time, cheaply via ETag.
-CACHE_CONTROL = "private, no-cache"
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or etag in tags
-
-
-def _answer(body: bytes, etag: str, if_none_match: str | None) -> Response:
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization"}
-    if _matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, headers=headers, media_type="application/json")
-
-
-@router.get(
-    "/",
-    responses={
-        **ok(DecisionPage, "The caller's plans and decisions of the day, one page", etag=True),
-        **responses(304, 401, 404, 422, 429, 503),
-    },
+router = APIRouter(
+    prefix=original.PATH,
+    tags=["vehicles"],
+    route_class=original.OriginalAwareRoute,
 )
+
+
+@router.get("/", responses=list_responses())
 async def list_decisions(
+    request: Request,
     pool: PoolDep,
     cache: CacheDep,
+    zones: ZonesDep,
     principal: CurrentUser,
-    delivery_day: Annotated[Day, Query(description="Local delivery day, YYYY-MM-DD")],
+    delivery_day: Annotated[
+        Day | None,
+        Query(description="Local delivery day, YYYY-MM-DD; absent (and no from/to): the next"),
+    ] = None,
+    first: Annotated[
+        Day | None,
+        Query(alias="from", description="History: the first delivery day (inclusive)"),
+    ] = None,
+    last: Annotated[
+        Day | None,
+        Query(alias="to", description="History: the last delivery day (inclusive)"),
+    ] = None,
     vehicle_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=NO_NUL)] = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE, description="Decisions per page (operators see all)")
@@ -61,26 +57,54 @@ async def list_decisions(
         str | None,
         Query(
             pattern=CURSOR_PATTERN,
-            description="`next_cursor` of the previous page, as it is; absent: the first page",
+            description="`next_cursor` of the previous page, as it is, with the same days; "
+            "absent: the first page",
         ),
+    ] = None,
+    electric_vehicle: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=NO_NUL,
+            description="The original API: the vehicle whose decisions to list, by day",
+        ),
+    ] = None,
+    original_date: Annotated[
+        Day | None,
+        Query(alias="date", description="The original API: only this delivery day"),
     ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """The caller's plans of a delivery day with their decisions (only the caller's vehicles),
-    one page at a time: decided plans first, then undecided ones, each by vehicle and plan."""
+    """The caller's plans with their decisions (only the caller's vehicles), one page at a
+    time: of `delivery_day`, of the days `from` … `to` (at most 366), or of the next
+    delivery day; day by day, decided plans first, then undecided ones, each by vehicle
+    and plan. Every decision carries its charging windows per point.
+
+    With `electric_vehicle` (and `date`): the original system's list instead."""
     owner = owner_filter(principal)
+    if original.is_original(request):
+        return await original.history(
+            request, pool, cache, owner, electric_vehicle, original_date, if_none_match
+        )
+    try:
+        days = day_range(delivery_day, first, last, await zones.next_day())
+    except BadRange as exc:
+        raise ProblemError(
+            422, "invalid request parameters", [FieldError(loc=exc.loc, reason=exc.reason)]
+        ) from None
     after: Cursor | None = decode_cursor(cursor) if cursor is not None else None
-    key = (owner, delivery_day, vehicle_id, after, limit)
+    key = (owner, days, vehicle_id, after, limit)
     hit = cache.get(key)
     if hit is not None:
-        return _answer(hit.body, hit.etag, if_none_match)
+        return answer(hit.body, hit.etag, if_none_match)
     version = cache.version
-    body = await queries.day_json(pool, delivery_day, vehicle_id, owner, after, limit)
+    body = await queries.page_json(pool, days, vehicle_id, owner, after, limit)
     if body is None:
         raise ProblemError(404, f"no vehicle {vehicle_id!r} among yours")
-    etag = _etag(body)
-    cache.put(key, body, etag, version)
-    return _answer(body, etag, if_none_match)
+    tag = etag(body)
+    cache.put(key, body, tag, version)
+    return answer(body, tag, if_none_match)
 
 
 @router.get(
@@ -116,4 +140,4 @@ async def decision_as_ocpp(
             "profiles": items,
         }
     )
-    return _answer(body, _etag(body), if_none_match)
+    return answer(body, etag(body), if_none_match)

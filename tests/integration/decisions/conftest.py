@@ -109,7 +109,8 @@ async def service(
     pool: Any,
     topics: Topics,
 ) -> AsyncIterator[Service]:
-    """Parametrize indirectly with {"broker_down": True} to start it without a broker."""
+    """Parametrize indirectly with {"broker_down": True} to start it without a broker, with
+    {"settings": {...}} to override settings (e.g. a fixed clock)."""
     import uvicorn
 
     from schemas.network import Vehicle
@@ -139,6 +140,7 @@ async def service(
         decisions_topic_prefix=topics.prefix, decisions_consumer=topics.prefix,
         decisions_session_timeout_ms=1000, decisions_heartbeat_ms=200,
         decisions_batch_wait_ms=50, decisions_port=free_port(),
+        **getattr(request, "param", {}).get("settings", {}),
     )  # fmt: skip
     app = create_app(settings)
     server = uvicorn.Server(
