@@ -51,13 +51,9 @@ from services.common import migrate, registry
 from services.decisions import store
 from services.decisions.days import next_delivery_day
 from services.decisions.records import Kind, Record
+from services.devstack.children import free_port
+from services.devstack.embedded import EmbeddedStack
 from tests.unit.decisions.factories import decision
-
-try:  # the development toolbox's place since issue 14 split it from the runtime library
-    from services.devstack.children import free_port
-    from services.devstack.embedded import EmbeddedStack
-except ImportError:
-    from services.common.embedded import EmbeddedStack, free_port  # type: ignore[no-redef]
 
 TZ = "Europe/Warsaw"
 ENERGIES = {**{("HOME", i): 1.5 for i in range(0, 7)}, **{("WORK", i): 2.0 for i in range(9, 16)},
