@@ -21,19 +21,19 @@ from schemas.base import FieldError
 from services.common.problems import PROBLEM_JSON, Problem
 
 
-class _Exact(BaseModel):
+class Exact(BaseModel):
     """Documented bodies list every field they have: additionalProperties false."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class Allocation(_Exact):
+class Allocation(Exact):
     charging_point_id: str
     mtu_start: AwareDatetime = Field(description="Start of the MTU, in the area's local offset")
     energy_kwh: float
 
 
-class Window(_Exact):
+class Window(Exact):
     charging_point_id: str
     start: AwareDatetime = Field(
         description="Start of the window: its first MTU's start, or the vehicle's arrival at "
@@ -46,7 +46,7 @@ class Window(_Exact):
     energy_kwh: float = Field(description="The energy of the window's MTUs at this point")
 
 
-class Decision(_Exact):
+class Decision(Exact):
     plan_id: UUID
     revision: int
     vehicle_id: str
@@ -70,7 +70,7 @@ class Decision(_Exact):
     )
 
 
-class DecisionPage(_Exact):
+class DecisionPage(Exact):
     delivery_day: date | None = Field(
         description="The day asked for, or the next delivery day by default; null for from/to"
     )
@@ -85,7 +85,7 @@ class DecisionPage(_Exact):
     )
 
 
-class OcppProfile(_Exact):
+class OcppProfile(Exact):
     charging_point_id: str
     energy_kwh: float
     charging_profile: dict[str, Any] = Field(
@@ -93,7 +93,7 @@ class OcppProfile(_Exact):
     )
 
 
-class OcppDecision(_Exact):
+class OcppDecision(Exact):
     plan_id: UUID
     revision: int
     vehicle_id: str
@@ -102,14 +102,14 @@ class OcppDecision(_Exact):
     profiles: list[OcppProfile]
 
 
-class PlanCounts(_Exact):
+class PlanCounts(Exact):
     submitted: int
     cancelled: int
     vehicles: int
     requested_kwh: float
 
 
-class DecisionCounts(_Exact):
+class DecisionCounts(Exact):
     accepted: int
     rejected: int
     requested_kwh: float
@@ -117,7 +117,7 @@ class DecisionCounts(_Exact):
     cost_eur: float
 
 
-class RunBrief(_Exact):
+class RunBrief(Exact):
     run_id: str
     phase: int
     fallback: bool
@@ -127,7 +127,7 @@ class RunBrief(_Exact):
     occurred_at: AwareDatetime
 
 
-class NodeSeries(_Exact):
+class NodeSeries(Exact):
     node_id: str
     capacity_kw: float | None = Field(description="null: the node is not in the registry")
     capacity_kwh: float | None = Field(description="capacity × MTU length, per MTU")
@@ -136,7 +136,7 @@ class NodeSeries(_Exact):
     congestion_eur_mwh: list[float | None]
 
 
-class RunDetail(_Exact):
+class RunDetail(Exact):
     run_id: str
     phase: int
     fallback: bool
@@ -155,7 +155,7 @@ class RunDetail(_Exact):
     nodes: list[NodeSeries]
 
 
-class DaySummary(_Exact):
+class DaySummary(Exact):
     market_area: str
     delivery_day: date
     timezone: str
@@ -165,7 +165,7 @@ class DaySummary(_Exact):
     runs: list[RunBrief]
 
 
-class Status(_Exact):
+class Status(Exact):
     status: str
 
 
@@ -180,13 +180,13 @@ _DESCRIPTIONS = {
     "see Retry-After",
 }
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
-_ETAG = {
+ETAG_HEADER = {
     "ETag": {"schema": {"type": "string"}, "description": "Tag of the body"},
     "Cache-Control": {"schema": {"type": "string"}},
 }
 
 
-def _ref(name: str) -> dict[str, str]:
+def schema_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -196,7 +196,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     for status in statuses:
         response: dict[str, Any] = {"description": _DESCRIPTIONS[status]}
         if status == 304:
-            response["headers"] = _ETAG
+            response["headers"] = ETAG_HEADER
         else:
             response["content"] = {
                 PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
@@ -216,7 +216,7 @@ def ok(model: type[BaseModel], description: str, etag: bool = False) -> dict[int
         },
     }
     if etag:
-        response["headers"] = _ETAG
+        response["headers"] = ETAG_HEADER
     return {200: response}
 
 
