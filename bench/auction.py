@@ -43,7 +43,7 @@ def _clock() -> tuple[float, float]:
 def _warm_jit() -> float:
     import numpy as np
 
-    from services.aggregator.auction.simplex import network_simplex
+    from auction.simplex import network_simplex
 
     w0 = time.perf_counter()
     one = np.ones(1, dtype=np.int64)
@@ -54,10 +54,10 @@ def _warm_jit() -> float:
 def _flow_run(n: int, mtu: int, seed: int, solver: str = "simplex") -> dict[str, Any]:
     from auction_gen import generate
 
+    from auction.clear import solve
+    from auction.instance_check import check_instance
+    from auction.result import to_result
     from schemas.auction import AuctionParams
-    from services.aggregator.auction.clear import solve
-    from services.aggregator.auction.instance_check import check_instance
-    from services.aggregator.auction.result import to_result
 
     inst = generate(n, mtu, seed)
     jit = _warm_jit() if solver == "simplex" else 0.0
@@ -91,8 +91,8 @@ def _flow_run(n: int, mtu: int, seed: int, solver: str = "simplex") -> dict[str,
 def _lp_run(n: int, mtu: int, seed: int) -> dict[str, Any]:
     from auction_gen import generate
 
-    from services.aggregator.auction.lp import solve_lp
-    from services.aggregator.auction.problem import build_problem
+    from auction.lp import solve_lp
+    from auction.problem import build_problem
 
     inst = generate(n, mtu, seed)
     w0, c0 = _clock()

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from auction.mtu import day_grid
 from schemas.auction import AuctionInstance
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
-from services.aggregator.auction.mtu import day_grid
 
 DAY = date(2026, 11, 25)
 TZ = "Europe/Warsaw"

@@ -24,7 +24,7 @@ app.add_typer(common_app, name=None)
 # module, not services/common, is the one place that knows every service.
 _PARTS = [
     ("services.demo", "app", "demo"),
-    ("services.aggregator.auction.cli", "app", "auction"),
+    ("auction.cli", "app", "auction"),
     ("services.aggregator.cli", "app", "config"),
     ("services.aggregator.cli", "run_app", "aggregator"),
     ("services.market.cli", "app", "market"),

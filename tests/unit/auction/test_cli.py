@@ -1,4 +1,4 @@
-"""`python -m services.aggregator.auction.cli clear` end to end, as a user runs it."""
+"""`python -m auction.cli clear` end to end, as a user runs it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "examples" / "instance.json"
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.aggregator.auction.cli", "clear", *args],
+        [sys.executable, "-m", "auction.cli", "clear", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

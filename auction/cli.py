@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from auction.clear import clear
+from auction.instance_check import check_instance, parse_instance
 from schemas.auction import AuctionParams
-from services.aggregator.auction.clear import clear
-from services.aggregator.auction.instance_check import check_instance, parse_instance
 
 app = typer.Typer(help="The auction engine: clear an instance offline.", no_args_is_help=True)
 

@@ -4,6 +4,6 @@
 error) for an invalid instance.
 """
 
-from services.aggregator.auction.clear import InstanceError, clear
+from auction.clear import InstanceError, clear
 
 __all__ = ["InstanceError", "clear"]

@@ -9,19 +9,18 @@ same instance gives byte-identical JSON.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from auction.bids import aggregate_curves
+from auction.flow import solve_flow
+from auction.graph import Network, build_network, useful_arcs
+from auction.instance_check import check_instance
+from auction.outcome import Cleared
+from auction.prices import compute_prices
+from auction.problem import Problem, build_problem
+from auction.result import to_result
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
-from services.aggregator.auction.bids import Curves, aggregate_curves
-from services.aggregator.auction.flow import FlowSolution, solve_flow
-from services.aggregator.auction.graph import Network, build_network, useful_arcs
-from services.aggregator.auction.instance_check import check_instance
-from services.aggregator.auction.prices import Prices, compute_prices
-from services.aggregator.auction.problem import Problem, build_problem
-from services.aggregator.auction.result import to_result
 
 
 class InstanceError(ValueError):
@@ -30,28 +29,6 @@ class InstanceError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class Cleared:
-    """The numeric outcome of a clearing run (arrays only; see result.py for the JSON)."""
-
-    phase: int
-    params: AuctionParams
-    pb: Problem
-    net: Network
-    sol: FlowSolution
-    prices: Prices
-    x_units: npt.NDArray[np.int64]  # per stop-MTU pair
-    y_units: npt.NDArray[np.int64]  # per bid step
-    welfare_eur: float
-    error_bound_eur: float
-    curves: Curves
-    timings: dict[str, float]  # wall seconds of build / solve / prices (for the benchmark)
-
-    @property
-    def x_kwh(self) -> npt.NDArray[np.float64]:
-        return self.x_units.astype(np.float64) * self.params.energy_unit_kwh
 
 
 def _error_bound(pb: Problem, net: Network, params: AuctionParams) -> float:

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from auction.mtu import ALLOWED_MTU_MINUTES, DayGrid, day_grid
 from schemas.auction import AuctionInstance, AuctionParams
-from services.aggregator.auction.mtu import ALLOWED_MTU_MINUTES, DayGrid, day_grid
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

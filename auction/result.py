@@ -7,12 +7,13 @@ arrays; only the final assembly of the JSON objects walks plans and their alloca
 from __future__ import annotations
 
 from datetime import timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import TypeAdapter
 
+from auction.outcome import Cleared
 from schemas.auction import (
     Aggregate,
     AuctionInstance,
@@ -25,9 +26,6 @@ from schemas.auction import (
 )
 
 _PLANS = TypeAdapter(list[PlanResult])
-
-if TYPE_CHECKING:
-    from services.aggregator.auction.clear import Cleared
 
 E = 6  # decimals of energies (kWh), costs and welfare (EUR) in the JSON
 REASONS = (

@@ -17,7 +17,7 @@ then exact for that rounded problem, and its solution is feasible for the real o
 (floors only shrink capacities). The welfare gap is bounded in `clear._error_bound`.
 
 Optional arc pricing (column generation, exact): most stop-MTU arcs are never used - a
-plan buys in its cheapest hours. Given a candidate subset (graph.candidate_arcs), the flow
+plan buys in its cheapest hours. Given a candidate subset (`candidates`), the flow
 is solved on it first; the potentials of that optimum are then checked against every
 left-out arc: one with a negative reduced cost is added and the subset re-solved. When no
 left-out arc has a negative reduced cost, the potentials are a valid dual of the *full*
@@ -25,8 +25,8 @@ network, which proves the flow optimal for it, and the left-out arcs shorten no 
 path, so the prices are those of the full network too. Measured on the benchmark, the
 solve time falls far less than the arc count, so extra rounds cost more than they save:
 `clear` only leaves out arcs that can never be profitable (graph.useful_arcs), which
-verifies in one round; the cheapest-MTU candidates (graph.candidate_arcs) remain an
-exact, tested option.
+verifies in one round; a smaller start (the cheapest MTUs of each stop,
+tests/unit/auction/candidates.py) remains an exact, tested option.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from services.aggregator.auction.graph import Network
-from services.aggregator.auction.potentials import INF, potentials
+from auction.graph import Network
+from auction.potentials import INF, potentials
 
 Solver = Literal["simplex", "ortools"]
 
@@ -90,7 +90,7 @@ def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = 
 
 def _solve_simplex(net: Network, idx: I64) -> I64:
     # imported here: numba's import (~1 s) is only paid by those who use the simplex
-    from services.aggregator.auction.simplex import SimplexError, network_simplex
+    from auction.simplex import SimplexError, network_simplex
 
     supplies = np.zeros(net.n_nodes, dtype=np.int64)
     supplies[0], supplies[1] = net.supply, -net.supply

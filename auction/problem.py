@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from auction.mtu import DayGrid, day_grid, stop_mtu_overlaps
 from schemas.auction import AuctionInstance
-from services.aggregator.auction.mtu import DayGrid, day_grid, stop_mtu_overlaps
 
 F = npt.NDArray[np.float64]
 I = npt.NDArray[np.int64]  # noqa: E741 - index arrays
