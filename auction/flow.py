@@ -31,6 +31,7 @@ tests/unit/auction/candidates.py) remains an exact, tested option.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,9 +70,27 @@ def _capped(net: Network) -> bool:
     return bool(len(net.award_arc)) and bool((net.cap[net.award_arc] < net.supply).any())
 
 
+def uses_simplex(net: Network, active: npt.NDArray[np.bool_], solver: Solver) -> bool:
+    """Whether `solve_flow` with these arcs goes to the network simplex."""
+    return solver == "simplex" and not (
+        _capped(net) and int(np.count_nonzero(active)) > SIMPLEX_CAPPED_MAX_ARCS
+    )
+
+
+@functools.cache
+def load_simplex() -> None:
+    """Import the network simplex and load its compiled code: in a fresh process about a
+    second (numba's import, then the machine code from the on-disk cache), then nothing.
+    Imported here, not at the top: only those who use the simplex pay for numba."""
+    from auction.simplex import network_simplex
+
+    one = np.ones(1, dtype=np.int64)
+    network_simplex(2, one * 0, one, one, one, np.array([1, -1], dtype=np.int64))
+
+
 def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = "simplex") -> I64:
     idx = np.flatnonzero(active)
-    if solver == "simplex" and not (_capped(net) and len(idx) > SIMPLEX_CAPPED_MAX_ARCS):
+    if uses_simplex(net, active, solver):
         return _solve_simplex(net, idx)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
@@ -89,8 +108,8 @@ def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = 
 
 
 def _solve_simplex(net: Network, idx: I64) -> I64:
-    # imported here: numba's import (~1 s) is only paid by those who use the simplex
-    from auction.simplex import SimplexError, network_simplex
+    load_simplex()
+    from auction.simplex import SimplexError, network_simplex  # loaded: costs nothing now
 
     supplies = np.zeros(net.n_nodes, dtype=np.int64)
     supplies[0], supplies[1] = net.supply, -net.supply

@@ -34,4 +34,5 @@ class Cleared:
     welfare_eur: float
     error_bound_eur: float
     curves: Curves
-    timings: dict[str, float]  # wall seconds of build / solve / prices (for the benchmark)
+    # wall seconds of build / jit (loading the simplex's compiled code) / solve / prices
+    timings: dict[str, float]
