@@ -22,18 +22,17 @@ Stops start and end on the minute. Every plan passes `check_instance`.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from auction_gen import DAY, TZ, assemble, evening_node
 
 from auction.mtu import day_grid
 from schemas.auction import AuctionInstance
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
 
-DAY = date(2026, 11, 25)
-TZ = "Europe/Warsaw"
 PRICE_LEVELS = ((350.0, 950.0), (120.0, 330.0), (70.0, 160.0), (20.0, 95.0))
 
 
@@ -41,6 +40,15 @@ def _prices(rng: np.random.Generator, count: int, per_hour: int) -> list[float]:
     hours = np.arange(count) / per_hour
     shape = 85 + 45 * np.exp(-((hours - 8) ** 2) / 4) + 80 * np.exp(-((hours - 18.5) ** 2) / 5)
     return [round(float(p), 2) for p in shape + rng.normal(0, 7, count)]
+
+
+def _shared(prefix: str, node: str, count: int, kw: float, names: list[str]) -> list[ChargingPoint]:
+    """`count` points of `kw` at `node`, their ids added to `names`."""
+    names += [f"{prefix}{k}" for k in range(count)]
+    return [
+        ChargingPoint.model_construct(id=pid, node_id=node, max_power_kw=kw, active=True)
+        for pid in names[-count:]
+    ]
 
 
 def _network(
@@ -57,22 +65,9 @@ def _network(
                 id=f"DEPOT{d}", capacity_kw=round(40 * 22.0 * share, 1), capacity_kw_by_mtu=None
             )
         )
-        for k in range(40):
-            pid = f"D{d}-{k}"
-            kinds["depot"].append(pid)
-            points.append(
-                ChargingPoint.model_construct(
-                    id=pid, node_id=f"DEPOT{d}", max_power_kw=22.0, active=True
-                )
-            )
-    for r in range(n_districts):
-        base = float(rng.choice([60.0, 100.0, 140.0]))
-        prof = np.where(evening, base * 0.45, base)
-        nodes.append(
-            Node.model_construct(
-                id=f"DIST{r}", capacity_kw=base, capacity_kw_by_mtu=[float(c) for c in prof]
-            )
-        )
+        points += _shared(f"D{d}-", f"DEPOT{d}", 40, 22.0, kinds["depot"])
+    sizes = [60.0, 100.0, 140.0]
+    nodes += [evening_node(rng, f"DIST{r}", sizes, evening, 0.45) for r in range(n_districts)]
     for i in range(max(1, n // 8)):
         pid = f"P{i}"
         kinds["public"].append(pid)
@@ -86,14 +81,7 @@ def _network(
         )
     for h in range(n_hubs):
         nodes.append(Node.model_construct(id=f"HUB{h}", capacity_kw=600.0, capacity_kw_by_mtu=None))
-        for k in range(8):
-            pid = f"F{h}-{k}"
-            kinds["hub"].append(pid)
-            points.append(
-                ChargingPoint.model_construct(
-                    id=pid, node_id=f"HUB{h}", max_power_kw=150.0, active=True
-                )
-            )
+        points += _shared(f"F{h}-", f"HUB{h}", 8, 150.0, kinds["hub"])
     return nodes, points, kinds
 
 
@@ -186,15 +174,5 @@ def generate(
                 bid=_bid(rng, min(max(trips - soc0, 5.0) + 10.0, 2 * battery)),
             )
         )
-    return AuctionInstance.model_construct(
-        market_area="PL",
-        delivery_day=DAY,
-        timezone=TZ,
-        mtu_minutes=mtu_minutes,
-        prices_eur_mwh=_prices(rng, grid.count, 60 // mtu_minutes),
-        awarded_mwh=None,
-        nodes=nodes,
-        charging_points=points,
-        vehicles=vehicles,
-        plans=plans,
-    )
+    prices = _prices(rng, grid.count, 60 // mtu_minutes)
+    return assemble(mtu_minutes, prices, nodes, points, vehicles, plans)

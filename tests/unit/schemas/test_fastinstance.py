@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,23 +17,7 @@ from pydantic import BaseModel, ValidationError
 from schemas.auction import AuctionInstance
 from schemas.fastinstance import FastInstance, parse_fast
 from tests.unit.auction.factory import random_instance
-
-
-@dataclass(frozen=True)
-class Raw:
-    """JSON text written as is (number literals, escapes) instead of json.dumps(value)."""
-
-    text: str
-
-
-def to_json(value: Any) -> str:
-    if isinstance(value, Raw):
-        return value.text
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{to_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(to_json(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+from tests.unit.ingest.test_fastparse import Raw, to_json  # JSON text with raw literals
 
 
 def plain(value: Any) -> Any:
