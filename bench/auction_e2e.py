@@ -100,10 +100,10 @@ def header(compare: bool) -> str:
     cols = " ".join(f"{s:>6}" for s in ("start", *STAGES))
     head = (
         f"{'family':>6} {'N':>7} {'MTU':>3} {'MiB':>5} | {'CLI total (cpu)':>15} | {cols} |"
-        f" {'solve%':>6} | {'-m auction':>10} | {'LP total (cpu)':>15} {'LP/CLI':>7}"
+        f" {'solve%':>6} | {'-m auction (cpu)':>16} | {'LP total (cpu)':>15} {'LP/CLI':>7}"
         f" {'rel.diff':>8}"
     )
-    return head + (f" | {'compare':>8} {'cmp/CLI':>7}" if compare else "")
+    return head + (f" | {'compare (cpu)':>15} {'cmp/CLI':>7}" if compare else "")
 
 
 def row(case: str, repeats: int, lp: bool, compare: Path | None, folder: Path) -> str:
@@ -124,7 +124,7 @@ def row(case: str, repeats: int, lp: bool, compare: Path | None, folder: Path) -
     out = (
         f"{label} {mib:>5.0f} | {total:>7.2f} ({_med(clis, 'cpu'):>5.1f}) |"
         + "".join(f" {s:>6.2f}" for s in stages)
-        + f" | {share:>5.0f}% | {_med(mods, 'wall'):>10.2f}"
+        + f" | {share:>5.0f}% | {_med(mods, 'wall'):>8.2f} ({_med(mods, 'cpu'):>5.1f})"
     )
     if lp:
         lps = [timed([sys.executable, __file__, "--lp", str(path)])]
@@ -138,7 +138,7 @@ def row(case: str, repeats: int, lp: bool, compare: Path | None, folder: Path) -
         out += f" | {'-':>15} {'-':>7} {'-':>8}"
     if compare is not None:
         cmp_total = _med(cmps, "wall")
-        out += f" | {cmp_total:>8.2f} {cmp_total / total:>6.2f}x"
+        out += f" | {cmp_total:>7.2f} ({_med(cmps, 'cpu'):>5.1f}) {cmp_total / total:>6.2f}x"
     path.unlink()
     return out
 
