@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
+COPY auction ./auction
 COPY services ./services
 COPY examples ./examples
 # numba compiles the auction's network simplex; its cache must be writable by the service

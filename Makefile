@@ -20,7 +20,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check services schemas tests bench
+	$(BIN)/ruff format --check services schemas auction tests bench
 
 typecheck: install
 	$(BIN)/mypy

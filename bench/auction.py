@@ -3,6 +3,7 @@
     .venv/bin/python bench/auction.py            # full run (several minutes)
     .venv/bin/python bench/auction.py --quick    # small run (well under a minute)
     .venv/bin/python bench/auction.py --case 100000:60 --ortools-upto 100000
+    .venv/bin/python bench/auction.py --e2e tours:30000 --e2e cars:30000  # end to end only
 
 The flow is solved with `--solver` (default: the network simplex, AuctionParams' default);
 up to N = `--ortools-upto` (default 30 000) the same instance is also solved with OR-Tools
@@ -17,6 +18,10 @@ CPU seconds are printed too because the machine may be shared. End to end ("tota
 build + solve + prices for the flow and build + solve for the LP (the LP computes no
 prices, which only favours it); validation of the instance is shown apart, as the LP
 needs it just the same. Not a timed test: it prints figures.
+
+`--e2e FAMILY:N[:MTU]` times `chargeflow auction clear` end to end as a process against the
+HiGHS LP baseline end to end, with the share of the solve (bench/auction_e2e.py); given
+without `--case` or `--quick`, only those rows run.
 """
 
 from __future__ import annotations
@@ -35,29 +40,28 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+import auction_e2e  # noqa: E402 (bench/, on the path above)
+
 
 def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
 def _warm_jit() -> float:
-    import numpy as np
-
-    from services.aggregator.auction.simplex import network_simplex
+    from auction.flow import load_simplex
 
     w0 = time.perf_counter()
-    one = np.ones(1, dtype=np.int64)
-    network_simplex(2, one * 0, one, one, one, np.array([1, -1], dtype=np.int64))
+    load_simplex()
     return time.perf_counter() - w0
 
 
 def _flow_run(n: int, mtu: int, seed: int, solver: str = "simplex") -> dict[str, Any]:
     from auction_gen import generate
 
+    from auction.clear import solve
+    from auction.instance_check import check_instance
+    from auction.result import to_result
     from schemas.auction import AuctionParams
-    from services.aggregator.auction.clear import solve
-    from services.aggregator.auction.instance_check import check_instance
-    from services.aggregator.auction.result import to_result
 
     inst = generate(n, mtu, seed)
     jit = _warm_jit() if solver == "simplex" else 0.0
@@ -91,8 +95,8 @@ def _flow_run(n: int, mtu: int, seed: int, solver: str = "simplex") -> dict[str,
 def _lp_run(n: int, mtu: int, seed: int) -> dict[str, Any]:
     from auction_gen import generate
 
-    from services.aggregator.auction.lp import solve_lp
-    from services.aggregator.auction.problem import build_problem
+    from auction.lp import solve_lp
+    from auction.problem import build_problem
 
     inst = generate(n, mtu, seed)
     w0, c0 = _clock()
@@ -160,7 +164,15 @@ def main() -> None:
     ap.add_argument(
         "--case", action="append", default=[], help="N:MTU[:repeats], repeatable (no LP)"
     )
+    ap.add_argument(
+        "--e2e", action="append", default=[], help="FAMILY:N[:MTU] end to end, repeatable"
+    )
+    ap.add_argument("--e2e-repeats", type=int, default=3)
     args = ap.parse_args()
+    if args.e2e and not (args.case or args.quick):
+        print(setup())
+        auction_e2e.report(args.e2e, args.e2e_repeats, lp=True, compare=None)
+        return
     if args.quick:
         plan = [(1000, 60, 3, True), (5000, 60, 1, True), (1000, 15, 1, True)]
     else:
@@ -238,6 +250,9 @@ def main() -> None:
         f" {'error bound EUR':>16}"
     )
     print("\n".join(extra))
+    if args.e2e:
+        print()
+        auction_e2e.report(args.e2e, args.e2e_repeats, lp=True, compare=None)
 
 
 if __name__ == "__main__":

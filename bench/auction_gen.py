@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from auction.mtu import day_grid
 from schemas.auction import AuctionInstance
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
-from services.aggregator.auction.mtu import day_grid
 
 DAY = date(2026, 11, 25)
 TZ = "Europe/Warsaw"
@@ -35,6 +35,18 @@ def _prices(rng: np.random.Generator, count: int, per_hour: int) -> list[float]:
     return [round(float(p), 2) for p in shape + noise]
 
 
+def evening_node(
+    rng: np.random.Generator, name: str, sizes: list[float], evening: np.ndarray, left: float
+) -> Node:
+    """A transformer of one of `sizes` kW with only `left` of it free in the evening MTUs
+    (household load)."""
+    base = float(rng.choice(sizes))
+    profile = np.where(evening, base * left, base)
+    return Node.model_construct(
+        id=name, capacity_kw=base, capacity_kw_by_mtu=[float(c) for c in profile]
+    )
+
+
 def generate(n: int, mtu_minutes: int = 60, seed: int = 1) -> AuctionInstance:
     rng = np.random.default_rng(seed)
     grid = day_grid(DAY, TZ, mtu_minutes)
@@ -44,14 +56,9 @@ def generate(n: int, mtu_minutes: int = 60, seed: int = 1) -> AuctionInstance:
     n_hubs = max(1, n // 2000)
     nodes: list[Node] = []
     evening = np.array([17 <= (k * mtu_minutes) / 60 < 22 for k in range(grid.count)])
-    for i in range(n_res):
-        base = float(rng.choice([120.0, 160.0, 200.0]))
-        prof = np.where(evening, base * 0.55, base)
-        nodes.append(
-            Node.model_construct(
-                id=f"RES{i}", capacity_kw=base, capacity_kw_by_mtu=[float(c) for c in prof]
-            )
-        )
+    nodes += [
+        evening_node(rng, f"RES{i}", [120.0, 160.0, 200.0], evening, 0.55) for i in range(n_res)
+    ]
     nodes += [
         Node.model_construct(
             id=f"WORK{i}", capacity_kw=float(rng.choice([250.0, 400.0])), capacity_kw_by_mtu=None
@@ -185,12 +192,26 @@ def generate(n: int, mtu_minutes: int = 60, seed: int = 1) -> AuctionInstance:
                 ],
             )
         )
+    prices = _prices(rng, grid.count, 60 // mtu_minutes)
+    return assemble(mtu_minutes, prices, nodes, points, vehicles, plans)
+
+
+def assemble(
+    mtu_minutes: int,
+    prices: list[float],
+    nodes: list[Node],
+    points: list[ChargingPoint],
+    vehicles: list[Vehicle],
+    plans: list[PlanBody],
+) -> AuctionInstance:
+    """A day in PL of the generators (DAY, TZ), built without validation: the benchmark
+    runs check_instance on it."""
     return AuctionInstance.model_construct(
         market_area="PL",
         delivery_day=DAY,
         timezone=TZ,
         mtu_minutes=mtu_minutes,
-        prices_eur_mwh=_prices(rng, grid.count, 60 // mtu_minutes),
+        prices_eur_mwh=prices,
         awarded_mwh=None,
         nodes=nodes,
         charging_points=points,

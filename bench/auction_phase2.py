@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from auction_gen import generate
 
+from auction import clear
 from schemas.auction import AuctionInstance, AuctionParams
-from services.aggregator.auction import clear
 
 
 def _timed(inst: AuctionInstance, phase: int, solver: str) -> tuple[float, float, float]:

@@ -28,7 +28,7 @@ VERBS: dict[str, tuple[str, str, str | None]] = {
     "token": ("services.common.cli", "app", "token"),
     "user": ("services.common.usercli", "user_app", None),
     "schemas": ("services.common.cli", "app", "schemas"),
-    "auction": ("services.aggregator.auction.cli", "app", None),
+    "auction": ("auction.cli", "app", None),
     "config": ("services.aggregator.cli", "app", None),
     "aggregator": ("services.aggregator.cli", "run_app", None),
     "market": ("services.market.cli", "app", None),

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from pydantic import ValidationError
 
+from auction.clear import clear
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
 from schemas.base import FieldError
 from schemas.config import AuctionConfig
@@ -34,7 +35,6 @@ from schemas.market import (
 )
 from schemas.parsing import errors_from
 from schemas.plan import PlanBody
-from services.aggregator.auction.clear import clear
 from services.aggregator.checker import non_finite
 from services.aggregator.culprits import isolate
 from services.common.gcpause import without_gc

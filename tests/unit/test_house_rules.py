@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ("schemas", "services", "auction")
 
 # The auction engine: a top-level package beside schemas/ once it moves there (issue 14).
-AUCTION = (
-    "auction" if (ROOT / "auction" / "__init__.py").exists() else "services.aggregator.auction"
-)
+AUCTION = "auction"
 
 # Every package under services/ but the runtime library and the toolbox is a service.
 SERVICES = sorted(

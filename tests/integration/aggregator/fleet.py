@@ -196,10 +196,10 @@ def engine_result(
     awarded: list[float] | None = None,
 ):  # type: ignore[no-untyped-def]
     """The auction engine run directly on the plans (what `chargeflow auction clear` does)."""
+    from auction.clear import clear
     from schemas.auction import AuctionInstance
     from schemas.events import PlanSubmitted
     from services.aggregator import clearing
-    from services.aggregator.auction.clear import clear
 
     plans = sorted((PlanSubmitted.model_validate(d) for d in docs), key=lambda p: str(p.plan_id))
     inst = AuctionInstance(

@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 import pytest
 
+from auction.clear import clear
 from schemas.auction import AuctionInstance
 from schemas.events import PlanSubmitted
 from schemas.market import AggregateBid, MarketResult
 from schemas.market_day import zone
 from services.aggregator import clearing
-from services.aggregator.auction.clear import clear
 from services.aggregator.topics import Names
 from services.aggregator.worker import Worker
 from services.common.clock import Clock

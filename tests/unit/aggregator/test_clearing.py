@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 import pytest
 
+from auction.flow import FlowError
 from schemas.config import AuctionConfig
 from schemas.market import MarketResult
 from schemas.network import ChargingPoint, Node, Vehicle
 from services.aggregator import clearing as c
-from services.aggregator.auction.flow import FlowError
 
 DAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 11, tzinfo=UTC)

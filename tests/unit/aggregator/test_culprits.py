@@ -8,7 +8,7 @@ from collections.abc import Sequence, Set
 
 import pytest
 
-from services.aggregator.auction.clear import InstanceError
+from auction.clear import InstanceError
 from services.aggregator.culprits import DayFailure, blamed_plans, isolate
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from auction.outcome import Cleared
 from schemas.auction import AuctionInstance, AuctionResult
-from services.aggregator.auction.clear import Cleared
 
 TOL = 1e-6  # kWh / EUR: far above float noise, far below any real violation
 
 
 def assert_feasible(inst: AuctionInstance, cl: Cleared, res: AuctionResult) -> None:
     pb = cl.pb
-    x = cl.x_kwh
+    x = cl.x_units * cl.params.energy_unit_kwh  # kWh per stop-MTU pair
     T = pb.T
     assert (x >= 0).all() and (x <= pb.x_cap_kwh + TOL).all(), "stop power x overlap"
     point = np.zeros((len(pb.point_cap_kwh), T))

@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from auction.mtu import day_grid
 from schemas.auction import AuctionInstance
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
-from services.aggregator.auction.mtu import day_grid
 
 DAY = date(2026, 11, 25)
 TZ = "Europe/Warsaw"

@@ -17,6 +17,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auction.clear import clear
+from auction.mtu import day_grid
 from schemas.auction import AuctionInstance, AuctionParams
 from schemas.base import MAX_ENERGY_KWH, MAX_NODE_CAPACITY_KW, MAX_POWER_KW
 from schemas.context import PointFacts, ValidationContext
@@ -26,8 +28,6 @@ from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.parsing import parse_plan
 from schemas.plan import ChargingPlan, PlanBody
 from schemas.validation import validate_plan
-from services.aggregator.auction.clear import clear
-from services.aggregator.auction.mtu import day_grid
 from tests.unit.auction.factory import DAY, TZ, at
 
 VEHICLES = [

@@ -1,4 +1,4 @@
-"""`python -m services.aggregator.auction.cli clear` end to end, as a user runs it."""
+"""`python -m auction clear` (what `chargeflow auction clear` runs), as a user runs it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "examples" / "instance.json"
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.aggregator.auction.cli", "clear", *args],
+        [sys.executable, "-m", "auction", "clear", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -74,3 +74,27 @@ def test_naive_timestamp_and_missing_file_fail_cleanly(tmp_path: Path) -> None:
     assert "plans[1].stops[0].departure" in out.stderr
     missing = run(str(tmp_path / "nope.json"))
     assert missing.returncode != 0 and missing.stdout == "" and "cannot read" in missing.stderr
+
+
+def test_timings_go_to_stderr_as_json_and_leave_stdout_unchanged() -> None:
+    plain, timed = run(str(EXAMPLE)), run(str(EXAMPLE), "--timings")
+    assert timed.returncode == 0, timed.stderr
+    assert timed.stdout == plain.stdout
+    stages = json.loads(timed.stderr)
+    assert list(stages) == [
+        "read", "parse", "check", "result", "write", "build", "jit", "solve", "prices"
+    ]  # fmt: skip
+    assert all(seconds >= 0 for seconds in stages.values())
+
+
+def test_text_the_fast_parse_leaves_to_the_model_clears_to_the_same_bytes(tmp_path: Path) -> None:
+    """An escape in the text sends the instance down the pydantic path (schemas/fastinstance.py):
+    the same instance must give the same result."""
+    text = EXAMPLE.read_text()
+    escaped = text.replace('"Europe/Warsaw"', '"\\u0045urope/Warsaw"')
+    assert escaped != text
+    path = tmp_path / "escaped.json"
+    path.write_text(escaped)
+    slow, fast = run(str(path)), run(str(EXAMPLE))
+    assert slow.returncode == 0, slow.stderr
+    assert slow.stdout == fast.stdout

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from auction.bids import aggregate_curves
+from auction.clear import clear
 from schemas.auction import AuctionInstance, AuctionParams
-from services.aggregator.auction.bids import aggregate_curves
-from services.aggregator.auction.clear import clear
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "instance.json"
 

@@ -40,10 +40,10 @@ from datetime import date
 
 import pytest
 
+from auction.clear import clear
 from schemas.auction import AuctionInstance, AuctionParams, AuctionResult
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
-from services.aggregator.auction.clear import clear
 from tests.unit.auction.factory import at
 
 A, B, C = (uuid.UUID(int=i) for i in (1, 2, 3))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from auction.instance_check import check_instance, parse_instance
 from schemas.auction import AuctionInstance
-from services.aggregator.auction.instance_check import check_instance, parse_instance
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "instance.json"
 

@@ -10,13 +10,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auction.clear import solve
+from auction.flow import solve_flow
+from auction.instance_check import check_instance
+from auction.lp import solve_lp
+from auction.result import to_result
 from schemas.auction import AuctionInstance, AuctionParams
-from services.aggregator.auction.clear import solve
-from services.aggregator.auction.flow import solve_flow
-from services.aggregator.auction.graph import candidate_arcs
-from services.aggregator.auction.instance_check import check_instance
-from services.aggregator.auction.lp import solve_lp
-from services.aggregator.auction.result import to_result
+from tests.unit.auction.candidates import candidate_arcs
 from tests.unit.auction.checks import assert_feasible, assert_individually_rational
 from tests.unit.auction.factory import random_instance
 

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import min_cost_flow as ortools_mcf
 
+from auction.clear import solve
+from auction.flow import FlowError, solve_flow
+from auction.graph import Network
+from auction.simplex import SimplexError, network_simplex
 from schemas.auction import AuctionInstance, AuctionParams
-from services.aggregator.auction.clear import solve
-from services.aggregator.auction.flow import FlowError, solve_flow
-from services.aggregator.auction.graph import Network
-from services.aggregator.auction.simplex import SimplexError, network_simplex
 from tests.unit.auction.test_properties import instances
 
 

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
+from auction.clear import clear
+from auction.mtu import day_grid
 from schemas.auction import AuctionInstance, AuctionParams
 from schemas.network import ChargingPoint, Node, Vehicle
 from schemas.plan import BidStep, PlanBody, Stop
-from services.aggregator.auction.clear import clear
-from services.aggregator.auction.mtu import day_grid
 from tests.unit.auction.factory import at
 
 SPRING, AUTUMN, PLAIN = date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 25)

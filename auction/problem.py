@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from schemas.auction import AuctionInstance
-from services.aggregator.auction.mtu import DayGrid, day_grid, stop_mtu_overlaps
+from auction.mtu import DayGrid, day_grid, stop_mtu_overlaps
+from schemas.fastinstance import InstanceLike
 
 F = npt.NDArray[np.float64]
 I = npt.NDArray[np.int64]  # noqa: E741 - index arrays
@@ -77,7 +77,7 @@ class Problem:
         return last
 
 
-def build_problem(inst: AuctionInstance, phase: int) -> Problem:
+def build_problem(inst: InstanceLike, phase: int) -> Problem:
     """Arrays of a validated instance (run check_instance first)."""
     grid = day_grid(inst.delivery_day, inst.timezone, inst.mtu_minutes)
     T, h = grid.count, grid.mtu_hours

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from services.aggregator.auction.problem import Problem
+from auction.problem import Problem
 
 F64 = npt.NDArray[np.float64]
 

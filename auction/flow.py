@@ -17,7 +17,7 @@ then exact for that rounded problem, and its solution is feasible for the real o
 (floors only shrink capacities). The welfare gap is bounded in `clear._error_bound`.
 
 Optional arc pricing (column generation, exact): most stop-MTU arcs are never used - a
-plan buys in its cheapest hours. Given a candidate subset (graph.candidate_arcs), the flow
+plan buys in its cheapest hours. Given a candidate subset (`candidates`), the flow
 is solved on it first; the potentials of that optimum are then checked against every
 left-out arc: one with a negative reduced cost is added and the subset re-solved. When no
 left-out arc has a negative reduced cost, the potentials are a valid dual of the *full*
@@ -25,12 +25,13 @@ network, which proves the flow optimal for it, and the left-out arcs shorten no 
 path, so the prices are those of the full network too. Measured on the benchmark, the
 solve time falls far less than the arc count, so extra rounds cost more than they save:
 `clear` only leaves out arcs that can never be profitable (graph.useful_arcs), which
-verifies in one round; the cheapest-MTU candidates (graph.candidate_arcs) remain an
-exact, tested option.
+verifies in one round; a smaller start (the cheapest MTUs of each stop,
+tests/unit/auction/candidates.py) remains an exact, tested option.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,8 +39,8 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from services.aggregator.auction.graph import Network
-from services.aggregator.auction.potentials import INF, potentials
+from auction.graph import Network
+from auction.potentials import INF, potentials
 
 Solver = Literal["simplex", "ortools"]
 
@@ -69,9 +70,27 @@ def _capped(net: Network) -> bool:
     return bool(len(net.award_arc)) and bool((net.cap[net.award_arc] < net.supply).any())
 
 
+def uses_simplex(net: Network, active: npt.NDArray[np.bool_], solver: Solver) -> bool:
+    """Whether `solve_flow` with these arcs goes to the network simplex."""
+    return solver == "simplex" and not (
+        _capped(net) and int(np.count_nonzero(active)) > SIMPLEX_CAPPED_MAX_ARCS
+    )
+
+
+@functools.cache
+def load_simplex() -> None:
+    """Import the network simplex and load its compiled code: in a fresh process about a
+    second (numba's import, then the machine code from the on-disk cache), then nothing.
+    Imported here, not at the top: only those who use the simplex pay for numba."""
+    from auction.simplex import network_simplex
+
+    one = np.ones(1, dtype=np.int64)
+    network_simplex(2, one * 0, one, one, one, np.array([1, -1], dtype=np.int64))
+
+
 def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = "simplex") -> I64:
     idx = np.flatnonzero(active)
-    if solver == "simplex" and not (_capped(net) and len(idx) > SIMPLEX_CAPPED_MAX_ARCS):
+    if uses_simplex(net, active, solver):
         return _solve_simplex(net, idx)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(
@@ -89,8 +108,8 @@ def _solve_subset(net: Network, active: npt.NDArray[np.bool_], solver: Solver = 
 
 
 def _solve_simplex(net: Network, idx: I64) -> I64:
-    # imported here: numba's import (~1 s) is only paid by those who use the simplex
-    from services.aggregator.auction.simplex import SimplexError, network_simplex
+    load_simplex()
+    from auction.simplex import SimplexError, network_simplex  # loaded: costs nothing now
 
     supplies = np.zeros(net.n_nodes, dtype=np.int64)
     supplies[0], supplies[1] = net.supply, -net.supply

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from services.aggregator.auction.flow import FlowSolution
-from services.aggregator.auction.graph import Network
-from services.aggregator.auction.potentials import INF
+from auction.flow import FlowSolution
+from auction.graph import Network
+from auction.potentials import INF
 
 I64 = npt.NDArray[np.int64]
 
